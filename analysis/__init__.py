@@ -1,0 +1,1 @@
+"""Analysis: pure counting and statistics over observations, plus one edge module that reads the store."""

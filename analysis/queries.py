@@ -1,0 +1,64 @@
+"""The analysis edge: reads observations and run outcomes from the store and returns typed tables."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from analysis.counts import CountTable, count_observations
+from analysis.periods import STOCKHOLM
+from config.geo import Geography
+from store import repository
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How the crawls behind a table went, per site: runs by status."""
+
+    site: str
+    complete: int
+    partial: int
+    failed: int
+    running: int
+
+    @property
+    def honest_note(self) -> str:
+        parts = [f"{self.complete} kompletta"]
+        if self.partial:
+            parts.append(f"{self.partial} ofullständiga")
+        if self.failed:
+            parts.append(f"{self.failed} misslyckade (ej räknade)")
+        if self.running:
+            parts.append(f"{self.running} pågående (ej räknade)")
+        return f"{self.site}: " + ", ".join(parts)
+
+
+def day_bounds(since: date | None, until: date | None) -> tuple[datetime | None, datetime | None]:
+    """Swedish calendar days [since, until] as UTC instants [start, end)."""
+    start = datetime.combine(since, time.min, STOCKHOLM) if since else None
+    end = datetime.combine(until + timedelta(days=1), time.min, STOCKHOLM) if until else None
+    return start, end
+
+
+def load_counts(
+    store,
+    geography: Geography,
+    level: str,
+    period: str,
+    since: date | None = None,
+    until: date | None = None,
+) -> CountTable:
+    """Exact counts from complete and partial runs; failed and running runs are not counted."""
+    start, end = day_bounds(since, until)
+    rows = repository.iter_observation_rows(store, since=start, until=end)
+    return count_observations(rows, geography, level, period)
+
+
+def load_coverage(store, since: date | None = None, until: date | None = None) -> list[Coverage]:
+    start, end = day_bounds(since, until)
+    by_site: dict[str, dict[str, int]] = {}
+    for entry in repository.run_status_by_site(store, since=start, until=end):
+        by_site.setdefault(entry.site, {})[entry.status] = entry.count
+    return [
+        Coverage(site, s.get("complete", 0), s.get("partial", 0), s.get("failed", 0), s.get("running", 0))
+        for site, s in sorted(by_site.items())
+    ]

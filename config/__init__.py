@@ -1,0 +1,1 @@
+"""Configuration: settings from the environment, site YAML files and geography data."""

@@ -1,0 +1,79 @@
+"""Process-wide settings read from LAGESBILD_* environment variables."""
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from config.errors import ConfigError
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+BUNDLED_SITES_DIR = PACKAGE_DIR / "sites"
+GEO_DIR = PACKAGE_DIR / "geo"
+DEFAULT_SANDBOX_URL = "http://127.0.0.1:8765"
+
+
+class Settings(BaseSettings):
+    """Settings with defaults; every field can be set as LAGESBILD_<FIELD>."""
+
+    model_config = SettingsConfigDict(env_prefix="LAGESBILD_", extra="ignore", frozen=True)
+
+    home: Path = Path("var")
+    database_url: str | None = None
+    key_file: Path | None = None
+    sites_dir: Path = BUNDLED_SITES_DIR
+    sandbox_url: str = DEFAULT_SANDBOX_URL
+    user_agent: str = "lagesbild/0.1 (+https://www.jamstalldhetsmyndigheten.se; NSPM market monitoring)"
+    log_level: str = "INFO"
+    small_cell_threshold: int = 5
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
+        return level
+
+    @field_validator("small_cell_threshold")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be at least 1")
+        return value
+
+    @cached_property
+    def resolved_home(self) -> Path:
+        return self.home.expanduser().resolve()
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.resolved_home / 'lagesbild.db'}"
+
+    @property
+    def resolved_key_file(self) -> Path:
+        if self.key_file:
+            return self.key_file.expanduser().resolve()
+        return self.resolved_home / "keys" / "lagesbild.key"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.resolved_home / "logs"
+
+    @property
+    def export_dir(self) -> Path:
+        return self.resolved_home / "exports"
+
+
+def load_settings() -> Settings:
+    """Read settings from the environment, turning validation errors into ConfigError."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = "LAGESBILD_" + str(first["loc"][0]).upper() if first["loc"] else "LAGESBILD_*"
+        raise ConfigError("environment", field, first["msg"]) from None

@@ -1,0 +1,201 @@
+"""Site configuration: the YAML schema for one crawled site, and its loader."""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from config.errors import ConfigError
+
+_ENV_REF = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?::-(?P<default>[^}]*))?\}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FieldSpec(_Strict):
+    """Where one field sits on a page: a CSS or XPath selector, optionally an attribute and a regex."""
+
+    css: str | None = None
+    xpath: str | None = None
+    attr: str | None = None
+    regex: str | None = None
+    from_url: bool = False
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "FieldSpec":
+        sources = [self.css is not None, self.xpath is not None, self.from_url]
+        if sum(sources) != 1:
+            raise ValueError("give exactly one of css, xpath or from_url")
+        if self.regex is not None:
+            try:
+                compiled = re.compile(self.regex)
+            except re.error as exc:
+                raise ValueError(f"regex does not compile: {exc}") from None
+            if compiled.groups > 1:
+                raise ValueError("regex may have at most one capture group")
+        return self
+
+
+def _coerce_field(value: object) -> object:
+    # A bare string is a CSS selector whose text is the value.
+    return {"css": value} if isinstance(value, str) else value
+
+
+SelectorField = Annotated[FieldSpec, Field()]
+
+
+class ListingConfig(_Strict):
+    """How to walk listing pages: region links, ad links and pagination."""
+
+    region_links: str | None = None
+    detail_links: str
+    next_page: str | None = None
+    region_context: str | None = None
+    max_pages: int = Field(default=500, ge=1)
+
+
+class DetailConfig(_Strict):
+    """Where each field of an ad sits on its detail page."""
+
+    ad_id: FieldSpec
+    profile_id: FieldSpec | None = None
+    phone: FieldSpec | None = None
+    location: FieldSpec | None = None
+    category: FieldSpec | None = None
+    posted: FieldSpec | None = None
+    title: FieldSpec | None = None
+    text: FieldSpec | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _strings_are_css(cls, data: object) -> object:
+        if isinstance(data, dict):
+            return {key: _coerce_field(value) for key, value in data.items()}
+        return data
+
+
+class ClickAction(_Strict):
+    click: str
+    optional: bool = False
+
+
+class WaitAction(_Strict):
+    wait_for: str
+    timeout_s: float = Field(default=10.0, gt=0)
+
+
+class ScrollAction(_Strict):
+    scroll: int = Field(ge=1, le=100)
+
+
+BrowserAction = Union[ClickAction, WaitAction, ScrollAction]
+
+
+class BrowserConfig(_Strict):
+    """Page actions a browser-rendered site needs before its HTML is complete."""
+
+    listing_actions: list[BrowserAction] = Field(default_factory=list)
+    detail_actions: list[BrowserAction] = Field(default_factory=list)
+
+
+class RateLimit(_Strict):
+    """Per-site politeness: delay between requests, parallel requests and backoff."""
+
+    delay_s: float = Field(default=1.0, ge=0)
+    concurrency: int = Field(default=1, ge=1, le=16)
+    autothrottle: bool = True
+    retries: int = Field(default=2, ge=0, le=10)
+    timeout_s: float = Field(default=30.0, gt=0)
+
+
+class SiteConfig(_Strict):
+    """One site, as declared in config/sites/<name>.yaml."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,39}$")
+    display_name: str
+    render: Literal["http", "browser"] = "http"
+    start_urls: list[str] = Field(min_length=1)
+    listing: ListingConfig
+    detail: DetailConfig
+    browser: BrowserConfig = Field(default_factory=BrowserConfig)
+    rate_limit: RateLimit = Field(default_factory=RateLimit)
+    parser: str | None = None
+    source_file: str = ""
+    config_version: str = ""
+
+    @model_validator(mode="after")
+    def _urls_are_http(self) -> "SiteConfig":
+        for url in self.start_urls:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"start_urls: {url!r} is not an http(s) URL")
+        return self
+
+
+def _expand_env(text: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        value = os.environ.get(match["name"])
+        if value is None:
+            value = match["default"] if match["default"] is not None else ""
+        return value
+
+    return _ENV_REF.sub(replace, text)
+
+
+def _field_path(loc: tuple) -> str:
+    parts = [str(p) for p in loc if not (isinstance(p, str) and p in {"ClickAction", "WaitAction", "ScrollAction", "function-after[_one_source(), FieldSpec]"})]
+    return ".".join(parts) or "(top level)"
+
+
+def load_site(path: Path) -> SiteConfig:
+    """Parse and validate one site file; any problem becomes a ConfigError naming file and field."""
+    file = str(path)
+    try:
+        raw_text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(file, "", f"cannot read file ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(_expand_env(raw_text))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "(yaml)"
+        raise ConfigError(file, where, f"invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(file, "(top level)", "expected a mapping of settings")
+    data.setdefault("name", path.stem)
+    data["source_file"] = file
+    data["config_version"] = hashlib.sha256(raw_text.encode("utf-8")).hexdigest()[:12]
+    try:
+        site = SiteConfig.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(file, _field_path(first["loc"]), first["msg"]) from None
+    if site.name != path.stem:
+        raise ConfigError(file, "name", f"must match the file name ({path.stem!r})")
+    return site
+
+
+def load_sites(sites_dir: Path) -> dict[str, SiteConfig]:
+    """All site configs in a folder, by name, in name order."""
+    if not sites_dir.is_dir():
+        raise ConfigError(str(sites_dir), "", "site config folder does not exist")
+    sites = {}
+    for path in sorted(sites_dir.glob("*.yaml")):
+        site = load_site(path)
+        sites[site.name] = site
+    return sites
+
+
+def get_site(sites_dir: Path, name: str) -> SiteConfig:
+    """One site by name, or a ConfigError listing the known names."""
+    sites = load_sites(sites_dir)
+    if name not in sites:
+        known = ", ".join(sites) or "none"
+        raise ConfigError(str(sites_dir), "", f"no site named {name!r} (configured: {known})")
+    return sites[name]

@@ -1,0 +1,48 @@
+"""The item pipeline: anonymised observations, in batches, into the store."""
+from __future__ import annotations
+
+import logging
+
+from parsers.records import ObservedAd
+from store import repository
+
+logger = logging.getLogger(__name__)
+BATCH_SIZE = 500
+
+
+class StorePipeline:
+    """Buffers ObservedAd items and writes them in one transaction per batch."""
+
+    def __init__(self, store, run_id: int, stats=None, batch_size: int = BATCH_SIZE) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.stats = stats
+        self.batch_size = batch_size
+        self.buffer: list[ObservedAd] = []
+        self.stored = 0
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.settings["LAGESBILD_STORE"], crawler.settings.getint("LAGESBILD_RUN_ID"), crawler.stats)
+
+    def process_item(self, item, spider=None):
+        if not isinstance(item, ObservedAd):
+            raise TypeError(f"only ObservedAd items may reach the store, got {type(item).__name__}")
+        self.buffer.append(item)
+        if len(self.buffer) >= self.batch_size:
+            self.flush()
+        return item
+
+    def flush(self) -> None:
+        if not self.buffer:
+            return
+        batch, self.buffer = self.buffer, []
+        try:
+            self.stored += repository.add_observations(self.store, self.run_id, batch)
+        except Exception as exc:  # the run is marked partial; the crawl goes on
+            if self.stats is not None:
+                self.stats.inc_value("lagesbild/store_errors", len(batch))
+            logger.error("could not store %d observations: %s", len(batch), type(exc).__name__)
+
+    def close_spider(self, spider=None) -> None:
+        self.flush()

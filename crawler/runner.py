@@ -1,0 +1,271 @@
+"""Running crawls in this process: per-site Scrapy settings, run bookkeeping and the final run status."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable
+from urllib.parse import urlsplit
+
+from scrapy import signals
+from scrapy.crawler import CrawlerProcess
+
+from config.settings import Settings
+from config.sites import SiteConfig
+from crawler.anonymiser import Anonymiser, Tokeniser
+from crawler.browser import find_chromium, launch_options
+from crawler.keys import load_or_create_key
+from crawler.logredact import RedactingFilter
+from crawler.spider import SiteSpider
+from parsers.records import ObservedAd
+from parsers.registry import parser_for
+
+logger = logging.getLogger(__name__)
+
+# Called as progress(site_name, event) with event in {"page", "item", "error", "done"}.
+ProgressCallback = Callable[[str, str], None]
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """How one site's crawl ended, as recorded in its CrawlRun row."""
+
+    site: str
+    run_id: int | None
+    status: str
+    pages: int
+    items: int
+    errors: int
+    parse_failures: int
+    listing_pages: int
+    finish_reason: str | None
+    note: str | None
+    observations: tuple[ObservedAd, ...] = ()
+
+
+def decide_status(stats: dict, finish_reason: str | None) -> tuple[str, str | None]:
+    """complete, partial or failed, from a finished crawl's stats; never complete unless it really finished."""
+    pages = stats.get("response_received_count", 0)
+    listing_pages = stats.get("lagesbild/listing_pages", 0)
+    items = stats.get("item_scraped_count", 0)
+    errors = count_errors(stats)
+    parse_failures = stats.get("lagesbild/parse_failures", 0)
+    if pages == 0 or listing_pages == 0:
+        return "failed", "no listing page could be fetched"
+    if items == 0:
+        return "failed", "no ads found on any listing page (site down, layout changed or needs a browser?)"
+    problems = []
+    if finish_reason != "finished":
+        problems.append(f"stopped early ({finish_reason})")
+    if errors:
+        problems.append(f"{errors} request errors")
+    if parse_failures:
+        problems.append(f"{parse_failures} pages could not be parsed")
+    if stats.get("lagesbild/max_pages_reached"):
+        problems.append("listing.max_pages reached")
+    if stats.get("lagesbild/store_errors"):
+        problems.append("some observations could not be stored")
+    if problems:
+        return "partial", "; ".join(problems)
+    return "complete", None
+
+
+def count_errors(stats: dict) -> int:
+    return int(
+        stats.get("lagesbild/request_errors", 0)
+        + stats.get("spider_exceptions/count", 0)
+        + stats.get("lagesbild/store_errors", 0)
+    )
+
+
+def scrapy_settings(site: SiteConfig, settings: Settings, store, run_id: int | None) -> dict:
+    """Scrapy settings for one site: politeness, limits, the store pipeline and, if needed, the browser."""
+    limit = site.rate_limit
+    values: dict = {
+        "BOT_NAME": "lagesbild",
+        "USER_AGENT": settings.user_agent,
+        "ROBOTSTXT_OBEY": True,
+        "TELNETCONSOLE_ENABLED": False,
+        "HTTPCACHE_ENABLED": False,
+        "COOKIES_ENABLED": True,
+        "DOWNLOAD_DELAY": limit.delay_s,
+        "RANDOMIZE_DOWNLOAD_DELAY": True,
+        "CONCURRENT_REQUESTS": limit.concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": limit.concurrency,
+        "AUTOTHROTTLE_ENABLED": limit.autothrottle,
+        "AUTOTHROTTLE_START_DELAY": max(limit.delay_s, 0.5),
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(limit.concurrency),
+        "RETRY_ENABLED": limit.retries > 0,
+        "RETRY_TIMES": limit.retries,
+        "DOWNLOAD_TIMEOUT": limit.timeout_s,
+        "DOWNLOAD_MAXSIZE": 20 * 1024 * 1024,
+        "DOWNLOAD_WARNSIZE": 5 * 1024 * 1024,
+        "REDIRECT_MAX_TIMES": 10,
+        "DEPTH_LIMIT": site.listing.max_pages + 2,
+        "CLOSESPIDER_TIMEOUT": 4 * 3600,
+        "LOG_LEVEL": settings.log_level,
+        "LOG_ENABLED": True,
+        "DOWNLOADER_MIDDLEWARES": {"crawler.middlewares.BackoffMiddleware": 560},
+        "ITEM_PIPELINES": {"crawler.pipeline.StorePipeline": 300} if store is not None else {},
+        "LAGESBILD_STORE": store,
+        "LAGESBILD_RUN_ID": run_id or 0,
+    }
+    if site.render == "browser":
+        values.update(
+            {
+                "DOWNLOAD_HANDLERS": {
+                    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+                    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+                },
+                "PLAYWRIGHT_BROWSER_TYPE": "chromium",
+                "PLAYWRIGHT_LAUNCH_OPTIONS": launch_options(find_chromium()),
+                "PLAYWRIGHT_ABORT_REQUEST": BrowserRequestFilter(site),
+                "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": limit.timeout_s * 1000,
+                "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": limit.concurrency,
+                "PLAYWRIGHT_MAX_CONTEXTS": 1,
+            }
+        )
+    return values
+
+
+class BrowserRequestFilter:
+    """Aborts browser sub-requests for images, media and fonts, and any request off the site's own hosts."""
+
+    BLOCKED_TYPES = frozenset({"image", "media", "font"})
+
+    def __init__(self, site: SiteConfig) -> None:
+        self.hosts = frozenset(urlsplit(url).netloc for url in site.start_urls)
+
+    def __call__(self, request) -> bool:
+        if request.resource_type in self.BLOCKED_TYPES:
+            return True
+        return urlsplit(request.url).netloc not in self.hosts
+
+
+def configure_crawl_logging(settings: Settings, started: datetime) -> str:
+    """Send all crawl logs, redacted, to a file in the data folder; returns its path."""
+    settings.log_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.log_dir / f"crawl-{started:%Y%m%d-%H%M%S}.log"
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(settings.log_level)
+    for noisy in ("asyncio", "playwright"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return str(path)
+
+
+def _anonymiser(settings: Settings) -> Anonymiser:
+    from config.geo import load_geography
+    from parsers.places import PlaceResolver
+
+    key = load_or_create_key(settings.resolved_key_file)
+    return Anonymiser(Tokeniser(key), PlaceResolver(load_geography()))
+
+
+@dataclass
+class _SiteCrawl:
+    site: SiteConfig
+    run_id: int | None
+    outcome: RunOutcome | None = None
+    items: list[ObservedAd] = field(default_factory=list)
+
+
+def run_crawls(
+    sites: list[SiteConfig],
+    settings: Settings,
+    store,
+    *,
+    observed_at: datetime | None = None,
+    progress: ProgressCallback | None = None,
+    max_detail_pages: int | None = None,
+) -> list[RunOutcome]:
+    """Crawl the sites concurrently in this process (once per process: Twisted cannot restart).
+
+    With store=None nothing is written and the observations are returned on the outcomes
+    (used by `sites check`).
+    """
+    from store import repository
+
+    started = datetime.now(timezone.utc)
+    observed_at = observed_at or started
+    anonymiser = _anonymiser(settings)
+    process = CrawlerProcess({"LOG_ENABLED": True, "LOG_LEVEL": settings.log_level}, install_root_handler=False)
+    configure_crawl_logging(settings, started)
+    crawls: list[_SiteCrawl] = []
+    for site in sites:
+        run_id = None
+        if store is not None:
+            repository.mark_abandoned_runs(store, site.name)
+            run_id = repository.start_run(
+                store, site.name, site.display_name, site.config_version,
+                parser_for(site).version, observed_at=observed_at,
+            )
+        crawl = _SiteCrawl(site, run_id)
+        crawls.append(crawl)
+        spidercls = type(f"{site.name.title().replace('-', '')}Spider", (SiteSpider,), {
+            "name": site.name,
+            "custom_settings": scrapy_settings(site, settings, store, run_id),
+        })
+        crawler = process.create_crawler(spidercls)
+        _connect(crawler, crawl, store, progress)
+        process.crawl(
+            crawler, site=site, anonymiser=anonymiser, observed_at=observed_at,
+            max_detail_pages=max_detail_pages,
+        )
+    process.start()
+    outcomes = []
+    for crawl in crawls:
+        if crawl.outcome is None:  # the crawler never closed normally (startup failure)
+            crawl.outcome = RunOutcome(crawl.site.name, crawl.run_id, "failed", 0, 0, 1, 0, 0, None,
+                                       "the crawl could not start; see the crawl log")
+            if store is not None and crawl.run_id is not None:
+                repository.finish_run(store, crawl.run_id, "failed", pages=0, items=0, errors=1,
+                                      parse_failures=0, listing_pages=0, finish_reason=None,
+                                      note=crawl.outcome.note)
+        outcomes.append(crawl.outcome)
+    return outcomes
+
+
+def _connect(crawler, crawl: _SiteCrawl, store, progress: ProgressCallback | None) -> None:
+    from store import repository
+
+    name = crawl.site.name
+
+    def notify(event: str) -> None:
+        if progress is not None:
+            progress(name, event)
+
+    def on_item(item, response, spider) -> None:
+        if store is None:
+            crawl.items.append(item)
+        notify("item")
+
+    def on_closed(spider, reason) -> None:
+        stats = dict(crawler.stats.get_stats())
+        status, note = decide_status(stats, reason)
+        crawl.outcome = RunOutcome(
+            site=name, run_id=crawl.run_id, status=status,
+            pages=int(stats.get("response_received_count", 0)),
+            items=int(stats.get("item_scraped_count", 0)),
+            errors=count_errors(stats),
+            parse_failures=int(stats.get("lagesbild/parse_failures", 0)),
+            listing_pages=int(stats.get("lagesbild/listing_pages", 0)),
+            finish_reason=reason, note=note, observations=tuple(crawl.items),
+        )
+        if store is not None and crawl.run_id is not None:
+            outcome = crawl.outcome
+            repository.finish_run(
+                store, crawl.run_id, status, pages=outcome.pages, items=outcome.items,
+                errors=outcome.errors, parse_failures=outcome.parse_failures,
+                listing_pages=outcome.listing_pages, finish_reason=reason, note=note,
+            )
+        notify("done")
+
+    crawler.signals.connect(on_item, signal=signals.item_scraped)
+    crawler.signals.connect(lambda response, request, spider: notify("page"), signal=signals.response_received, weak=False)
+    crawler.signals.connect(on_closed, signal=signals.spider_closed, weak=False)
+    crawler.signals.connect(lambda *a, **k: notify("error"), signal=signals.item_error, weak=False)
+    crawler._lagesbild_handlers = (on_item, on_closed)  # keep strong references

@@ -1,0 +1,1 @@
+"""lagesbild: the command-line entry package (the composition root) and the local sandbox sites."""

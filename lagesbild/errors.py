@@ -1,0 +1,15 @@
+"""Which library errors become one-line CLI messages, and with which exit code."""
+from __future__ import annotations
+
+from config.errors import ConfigError
+from crawler.browser import BrowserNotFound
+from crawler.keys import KeyFileError
+from store.errors import StoreError
+
+# Exit code 2 for bad input (config, arguments), 1 for everything the environment got wrong.
+USER_ERRORS: dict[type[Exception], int] = {
+    ConfigError: 2,
+    KeyFileError: 1,
+    BrowserNotFound: 1,
+    StoreError: 1,
+}

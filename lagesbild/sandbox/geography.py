@@ -1,0 +1,131 @@
+"""Swedish municipalities for the sandbox: loading, region pages and how ads write place names."""
+from __future__ import annotations
+
+import csv
+import random
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+_REPO_ROOT = Path(__file__).resolve().parents[2]
+KOMMUNER_CSV_CANDIDATES = (
+    _REPO_ROOT / "config" / "geo" / "kommuner.csv",
+    Path("/work/shared/geo/kommuner.csv"),
+)
+
+WHOLE_COUNTRY_TEXT = "Hela Sverige"
+
+
+@dataclass(frozen=True)
+class Kommun:
+    code: str
+    name: str
+    lan_code: str
+    lan_name: str
+
+
+@dataclass(frozen=True)
+class RegionPage:
+    """One region page on nattsida: a group of counties (län)."""
+
+    slug: str
+    name: str
+    lan_codes: tuple[str, ...]  # empty = every county not claimed by another page
+
+
+REGION_PAGES: tuple[RegionPage, ...] = (
+    RegionPage("stockholm", "Stockholm", ("01",)),
+    RegionPage("uppsala", "Uppsala län", ("03",)),
+    RegionPage("vastra-gotaland", "Västra Götaland", ("14",)),
+    RegionPage("skane", "Skåne", ("12",)),
+    RegionPage("ovriga", "Övriga Sverige", ()),
+)
+CATCH_ALL_REGION = "ovriga"
+
+# Where an ad listed on two region pages shows up the second time.
+SECOND_REGION = {
+    "stockholm": "uppsala",
+    "uppsala": "stockholm",
+    "vastra-gotaland": "ovriga",
+    "skane": "ovriga",
+    "ovriga": "stockholm",
+}
+
+# Big municipalities and their relative weight when picking where a person lives.
+BIG_KOMMUN_WEIGHTS: dict[str, int] = {
+    "0180": 24,  # Stockholm
+    "1480": 14,  # Göteborg
+    "1280": 11,  # Malmö
+    "0380": 6,  # Uppsala
+    "0580": 3,  # Linköping
+    "1880": 3,  # Örebro
+    "1980": 3,  # Västerås
+    "2480": 2,  # Umeå
+    "2580": 2,  # Luleå
+    "0680": 3,  # Jönköping
+    "1283": 3,  # Helsingborg
+    "0581": 3,  # Norrköping
+    "0184": 2,  # Solna
+    "0181": 2,  # Södertälje
+    "1281": 2,  # Lund
+    "2180": 2,  # Gävle
+    "2281": 2,  # Sundsvall
+    "1490": 2,  # Borås
+    "1780": 2,  # Karlstad
+    "0780": 2,  # Växjö
+    "1380": 2,  # Halmstad
+}
+
+
+def fold_diacritics(text: str) -> str:
+    """'Göteborg' → 'Goteborg'."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def find_kommuner_csv() -> Path:
+    for candidate in KOMMUNER_CSV_CANDIDATES:
+        if candidate.is_file():
+            return candidate
+    tried = ", ".join(str(c) for c in KOMMUNER_CSV_CANDIDATES)
+    raise FileNotFoundError(f"kommuner.csv not found (tried {tried})")
+
+
+def load_kommuner(path: Path | None = None) -> dict[str, Kommun]:
+    """All municipalities by code; codes are kept as strings (leading zeros matter)."""
+    with open(path or find_kommuner_csv(), encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return {
+        row["kommunkod"]: Kommun(row["kommunkod"], row["kommunnamn"], row["lanskod"], row["lansnamn"])
+        for row in rows
+    }
+
+
+def ambiguous_when_folded(kommuner: dict[str, Kommun]) -> set[str]:
+    """Codes of municipalities whose name, without diacritics and case, matches another's (Håbo/Habo)."""
+    counts = Counter(fold_diacritics(k.name).casefold() for k in kommuner.values())
+    return {k.code for k in kommuner.values() if counts[fold_diacritics(k.name).casefold()] > 1}
+
+
+def region_for_kommun(kommun: Kommun | None) -> str:
+    """Slug of the region page an ad in this municipality belongs to (None = whole country)."""
+    if kommun is not None:
+        for page in REGION_PAGES:
+            if kommun.lan_code in page.lan_codes:
+                return page.slug
+    return CATCH_ALL_REGION
+
+
+# How an ad writes its municipality, with weights.
+LOCATION_FORM_WEIGHTS: dict[str, int] = {"exact": 60, "lower": 15, "no_diacritics": 25}
+
+
+def write_location(kommun: Kommun, rng: random.Random) -> str:
+    forms = list(LOCATION_FORM_WEIGHTS)
+    form = rng.choices(forms, weights=[LOCATION_FORM_WEIGHTS[f] for f in forms])[0]
+    if form == "lower":
+        return kommun.name.lower()
+    if form == "no_diacritics" and fold_diacritics(kommun.name) != kommun.name:
+        return fold_diacritics(kommun.name)
+    return kommun.name

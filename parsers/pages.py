@@ -1,0 +1,175 @@
+"""Config-driven page objects: listing and detail HTML to typed records, using a site's selectors."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from functools import cached_property
+from urllib.parse import urljoin, urlsplit
+
+import lxml.html
+from bs4 import BeautifulSoup, Tag
+
+from config.sites import FieldSpec, SiteConfig
+from parsers.dates import parse_swedish_date
+from parsers.phones import normalise_phone
+from parsers.records import UNKNOWN_CATEGORY, AdRecord, ListingPage
+
+PARSER_VERSION = "1"
+
+_CATEGORY_WORDS = {
+    "Kvinna": ("kvinna", "kvinnor", "tjej", "tjejer", "female", "woman"),
+    "Man": ("man", "män", "kille", "killar", "male"),
+    "Trans": ("trans", "transperson", "ts", "tgirl"),
+    "Par": ("par", "couple"),
+}
+_WORD = re.compile(r"[a-zåäöéü]+")
+
+
+class ParseError(Exception):
+    """A page lacks a field the site's config says must be there."""
+
+    def __init__(self, url: str, field: str, selector: str) -> None:
+        self.url = url
+        self.field = field
+        self.selector = selector
+        super().__init__(f"{field}: nothing matched {selector!r}")
+
+
+def normalise_category(text: str | None) -> str:
+    """Map a site's category wording to Kvinna, Man, Trans, Par or okänd."""
+    if not text:
+        return UNKNOWN_CATEGORY
+    words = set(_WORD.findall(text.casefold()))
+    matches = [name for name, cues in _CATEGORY_WORDS.items() if words.intersection(cues)]
+    return matches[0] if len(matches) == 1 else UNKNOWN_CATEGORY
+
+
+def _clean(text: str | None) -> str | None:
+    if text is None:
+        return None
+    collapsed = " ".join(text.split())
+    return collapsed or None
+
+
+class _Document:
+    """One HTML page, queryable by CSS (BeautifulSoup) and by XPath (lxml)."""
+
+    def __init__(self, html: str, url: str) -> None:
+        self.html = html
+        self.url = url
+
+    @cached_property
+    def soup(self) -> BeautifulSoup:
+        return BeautifulSoup(self.html, "lxml")
+
+    @cached_property
+    def tree(self) -> lxml.html.HtmlElement:
+        return lxml.html.fromstring(self.html or "<html></html>")
+
+    def links(self, css: str | None) -> tuple[str, ...]:
+        if not css:
+            return ()
+        found: list[str] = []
+        for element in self.soup.select(css):
+            href = element.get("href")
+            if not isinstance(href, str):
+                continue
+            absolute = urljoin(self.url, href.strip()).split("#", 1)[0]
+            if urlsplit(absolute).scheme in {"http", "https"} and absolute not in found:
+                found.append(absolute)
+        return tuple(found)
+
+    def text_of(self, css: str | None) -> str | None:
+        if not css:
+            return None
+        element = self.soup.select_one(css)
+        return _clean(element.get_text(" ")) if element is not None else None
+
+    def value(self, spec: FieldSpec, *, joined: bool = False) -> str | None:
+        """The field's value, or None when the selector matches nothing."""
+        raw: str | None
+        if spec.from_url:
+            raw = self.url
+        elif spec.css is not None:
+            element = self.soup.select_one(spec.css)
+            raw = self._element_value(element, spec.attr, joined) if element is not None else None
+        else:
+            raw = self._xpath_value(spec)
+        if raw is not None and spec.regex is not None:
+            match = re.search(spec.regex, raw)
+            raw = (match.group(1) if match.groups() else match.group(0)) if match else None
+        return _clean(raw)
+
+    @staticmethod
+    def _element_value(element: Tag, attr: str | None, joined: bool) -> str | None:
+        if attr:
+            value = element.get(attr)
+            return " ".join(value) if isinstance(value, list) else value
+        return element.get_text("" if joined else " ")
+
+    def _xpath_value(self, spec: FieldSpec) -> str | None:
+        results = self.tree.xpath(spec.xpath)
+        if not results:
+            return None
+        first = results[0]
+        if isinstance(first, str):
+            return str(first)
+        if spec.attr:
+            return first.get(spec.attr)
+        return first.text_content()
+
+
+def parse_listing(html: str, url: str, site: SiteConfig) -> ListingPage:
+    """Links on one listing page: region pages, ad detail pages and the next page."""
+    doc = _Document(html, url)
+    listing = site.listing
+    return ListingPage(
+        url=url,
+        region_urls=doc.links(listing.region_links),
+        detail_urls=doc.links(listing.detail_links),
+        next_urls=doc.links(listing.next_page),
+        region_context=doc.text_of(listing.region_context),
+    )
+
+
+def parse_detail(
+    html: str,
+    url: str,
+    site: SiteConfig,
+    crawl_time: datetime,
+    region_context: str | None = None,
+) -> AdRecord:
+    """One ad's fields from its detail page. Raises ParseError when the ad id is missing."""
+    doc = _Document(html, url)
+    detail = site.detail
+    ad_id = doc.value(detail.ad_id)
+    if not ad_id:
+        raise ParseError(url, "ad_id", detail.ad_id.css or detail.ad_id.xpath or "url")
+
+    def optional(name: str, *, joined: bool = False) -> str | None:
+        spec = getattr(detail, name)
+        return doc.value(spec, joined=joined) if spec is not None else None
+
+    phone_text = optional("phone", joined=True)
+    phone = normalise_phone(phone_text) or normalise_phone(optional("phone"))
+    fields = {
+        "profile_id": optional("profile_id"),
+        "phone": phone,
+        "location": optional("location"),
+        "category": optional("category"),
+        "posted": optional("posted"),
+    }
+    missing = tuple(name for name, value in fields.items() if value is None and getattr(detail, name) is not None)
+    return AdRecord(
+        site=site.name,
+        site_ad_id=ad_id,
+        site_profile_id=fields["profile_id"],
+        phone_e164=phone,
+        location_text=fields["location"],
+        region_context=region_context,
+        category=normalise_category(fields["category"]),
+        posted_at=parse_swedish_date(fields["posted"], crawl_time),
+        title=optional("title"),
+        text=optional("text"),
+        missing_fields=missing,
+    )

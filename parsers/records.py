@@ -1,0 +1,60 @@
+"""Typed records passed between stages: what a page says, and what may be stored of it."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+CATEGORIES = ("Kvinna", "Man", "Trans", "Par", "okänd")
+UNKNOWN_CATEGORY = "okänd"
+
+
+@dataclass(frozen=True)
+class ListingPage:
+    """Links found on one listing page."""
+
+    url: str
+    region_urls: tuple[str, ...] = ()
+    detail_urls: tuple[str, ...] = ()
+    next_urls: tuple[str, ...] = ()
+    region_context: str | None = None
+
+
+@dataclass(frozen=True)
+class AdRecord:
+    """One ad as parsed from its detail page.
+
+    Plaintext identifiers and text live only in memory, until the anonymiser
+    turns this into an ObservedAd. Never log, store or print an AdRecord.
+    """
+
+    site: str
+    site_ad_id: str
+    site_profile_id: str | None
+    phone_e164: str | None
+    location_text: str | None
+    region_context: str | None
+    category: str
+    posted_at: datetime | None
+    title: str | None = field(default=None, repr=False)
+    text: str | None = field(default=None, repr=False)
+    missing_fields: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:  # keep plaintext out of any accidental log line
+        return f"AdRecord(site={self.site!r}, <redacted>)"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class ObservedAd:
+    """What may be stored of one ad sighting: keyed tokens, a kommun code and coarse facts."""
+
+    site: str
+    ad_token: str
+    profile_token: str | None
+    phone_token: str | None
+    kommun_code: str | None
+    unresolved_reason: str | None
+    category: str
+    observed_at: datetime
+    posted_at: datetime | None

@@ -1,0 +1,1 @@
+"""Site-specific parser modules, for sites their YAML config cannot express."""

@@ -1,0 +1,454 @@
+"""Functions other stages call to record sites, runs and observations, and to read them back.
+
+Every function takes either a `Store` (work is committed when it returns) or an open
+`Session` (work joins the caller's transaction, which the caller commits).
+Datetimes go in aware or naive-UTC and come back as naive UTC; time windows are
+half-open: `since <= observed_at < until`.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import islice
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from parsers.records import CATEGORIES, ObservedAd
+from store.db import Store
+from store.errors import StoreError
+from store.models import (
+    CATEGORY_LEN,
+    DISPLAY_NAME_LEN,
+    FINISH_REASON_LEN,
+    KOMMUN_CODE_LEN,
+    NOTE_LEN,
+    SITE_NAME_LEN,
+    TOKEN_LEN,
+    UNRESOLVED_REASON_LEN,
+    VERSION_LEN,
+    CrawlRun,
+    Observation,
+    Site,
+    to_naive_utc,
+    utcnow,
+)
+
+RUNNING = "running"
+# Statuses a run may finish with ("suspect" is planned but not yet accepted).
+FINISHED_STATUSES = ("complete", "partial", "failed")
+RUN_STATUSES = (RUNNING, *FINISHED_STATUSES)
+# Runs whose observations count by default: the crawl ended and its data is usable.
+USABLE_STATUSES = ("complete", "partial")
+ABANDONED_NOTE = "abandoned: process ended before the run finished"
+
+_INSERT_CHUNK = 5_000  # rows per executemany call
+_STREAM_CHUNK = 5_000  # rows fetched at a time when streaming observations
+
+StoreOrSession = Store | Session
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One crawl run with its site's name."""
+
+    site: str
+    id: int
+    site_id: int
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    observed_at: datetime
+    pages: int
+    items: int
+    errors: int
+    parse_failures: int
+    listing_pages: int
+    finish_reason: str | None
+    config_version: str
+    parser_version: str
+    note: str | None
+
+
+class ObservationRow(NamedTuple):
+    """One stored observation, as analysis reads it."""
+
+    site: str
+    ad_token: str
+    profile_token: str | None
+    phone_token: str | None
+    kommun_code: str | None
+    category: str
+    observed_at: datetime
+
+
+@dataclass(frozen=True)
+class RunStatusCount:
+    """How many runs of one site ended with one status, and the span they observed."""
+
+    site: str
+    status: str
+    count: int
+    first_observed_at: datetime
+    last_observed_at: datetime
+
+
+@contextmanager
+def _session(target: StoreOrSession) -> Iterator[Session]:
+    if isinstance(target, Session):
+        yield target
+    else:
+        with target.session() as session:
+            yield session
+
+
+def _check_text(field: str, value: str | None, limit: int, *, required: bool = False) -> None:
+    """Enforce column sizes on every backend; the message never repeats the value."""
+    if value is None:
+        if required:
+            raise StoreError(f"{field} is required")
+        return
+    if not isinstance(value, str):
+        raise StoreError(f"{field} must be text")
+    if required and not value:
+        raise StoreError(f"{field} must not be empty")
+    if len(value) > limit:
+        raise StoreError(f"{field} is longer than {limit} characters")
+
+
+def _check_count(field: str, value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise StoreError(f"{field} must be a whole number of at least 0")
+
+
+def _optional_utc(value: datetime | None) -> datetime | None:
+    return None if value is None else to_naive_utc(value)
+
+
+def _ensure_site(session: Session, name: str, display_name: str) -> int:
+    _check_text("site name", name, SITE_NAME_LEN, required=True)
+    _check_text("site display name", display_name, DISPLAY_NAME_LEN, required=True)
+    site = session.exec(select(Site).where(Site.name == name)).scalar_one_or_none()
+    if site is None:
+        # ON CONFLICT keeps two processes registering the same site from failing.
+        table = Site.__table__
+        values = {"name": name, "display_name": display_name, "created_at": utcnow()}
+        session.exec(_insert_ignoring(session, table, ["name"]).values(values))
+        site = session.exec(select(Site).where(Site.name == name)).scalar_one()
+    if site.display_name != display_name:
+        site.display_name = display_name
+        session.add(site)
+        session.flush()
+    assert site.id is not None
+    return site.id
+
+
+def _insert_ignoring(session: Session, table: Any, conflict_columns: list[str]) -> Any:
+    """INSERT … ON CONFLICT (columns) DO NOTHING for the session's dialect."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing(index_elements=conflict_columns)
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=conflict_columns)
+    raise StoreError(f"unsupported database dialect {dialect!r}")
+
+
+def ensure_site(target: StoreOrSession, name: str, display_name: str) -> int:
+    """Return the id of site `name`, registering it (or updating its display name) as needed."""
+    with _session(target) as session:
+        return _ensure_site(session, name, display_name)
+
+
+def start_run(
+    target: StoreOrSession,
+    site_name: str,
+    display_name: str,
+    config_version: str,
+    parser_version: str,
+    observed_at: datetime | None = None,
+) -> int:
+    """Create a `running` run for a site and return its id.
+
+    `observed_at` defaults to the start time; a back-fill passes an earlier moment.
+    """
+    _check_text("config_version", config_version, VERSION_LEN, required=True)
+    _check_text("parser_version", parser_version, VERSION_LEN, required=True)
+    started_at = utcnow()
+    with _session(target) as session:
+        site_id = _ensure_site(session, site_name, display_name)
+        run = CrawlRun(
+            site_id=site_id,
+            status=RUNNING,
+            started_at=started_at,
+            observed_at=started_at if observed_at is None else to_naive_utc(observed_at),
+            config_version=config_version,
+            parser_version=parser_version,
+        )
+        session.add(run)
+        session.flush()
+        assert run.id is not None
+        return run.id
+
+
+def mark_abandoned_runs(target: StoreOrSession, site_name: str) -> int:
+    """Mark the site's runs still `running` as `failed` (their process died); return how many.
+
+    Call this only while no crawl of the site is in progress. `finished_at` stays empty,
+    because when the process ended is unknown.
+    """
+    site_ids = select(Site.id).where(Site.name == site_name).scalar_subquery()
+    statement = (
+        update(CrawlRun)
+        .where(CrawlRun.site_id == site_ids, CrawlRun.status == RUNNING)
+        .values(status="failed", note=ABANDONED_NOTE)
+        .execution_options(synchronize_session=False)
+    )
+    with _session(target) as session:
+        return session.exec(statement).rowcount
+
+
+def _observation_values(ad: ObservedAd, run_id: int, site_id: int) -> dict[str, Any]:
+    _check_text("ad_token", ad.ad_token, TOKEN_LEN, required=True)
+    _check_text("profile_token", ad.profile_token, TOKEN_LEN)
+    _check_text("phone_token", ad.phone_token, TOKEN_LEN)
+    _check_text("kommun_code", ad.kommun_code, KOMMUN_CODE_LEN)
+    _check_text("unresolved_reason", ad.unresolved_reason, UNRESOLVED_REASON_LEN)
+    _check_text("category", ad.category, CATEGORY_LEN, required=True)
+    if ad.category not in CATEGORIES:
+        raise StoreError(f"category is not one of {', '.join(CATEGORIES)}")
+    if not isinstance(ad.observed_at, datetime):
+        raise StoreError("observed_at must be a datetime")
+    if ad.posted_at is not None and not isinstance(ad.posted_at, datetime):
+        raise StoreError("posted_at must be a datetime or None")
+    return {
+        "run_id": run_id,
+        "site_id": site_id,
+        "ad_token": ad.ad_token,
+        "profile_token": ad.profile_token,
+        "phone_token": ad.phone_token,
+        "kommun_code": ad.kommun_code,
+        "unresolved_reason": ad.unresolved_reason,
+        "category": ad.category,
+        "observed_at": to_naive_utc(ad.observed_at),
+        "posted_at": _optional_utc(ad.posted_at),
+    }
+
+
+def _count_run_observations(session: Session, run_id: int) -> int:
+    statement = select(func.count()).select_from(Observation).where(Observation.run_id == run_id)
+    return session.exec(statement).scalar_one()
+
+
+def add_observations(target: StoreOrSession, run_id: int, observations: Iterable[ObservedAd]) -> int:
+    """Store a run's observations in one transaction; return how many rows were new.
+
+    An ad already stored for this run (or repeated within `observations`) is skipped.
+    Every observation must belong to the run's site.
+    """
+    with _session(target) as session:
+        run = session.get(CrawlRun, run_id)
+        if run is None:
+            raise StoreError(f"crawl run {run_id} does not exist")
+        site = session.get(Site, run.site_id)
+        assert site is not None and site.id is not None
+        rows: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for ad in observations:
+            if ad.site != site.name:
+                raise StoreError(f"an observation of site {ad.site!r} cannot go into run {run_id} of site {site.name!r}")
+            values = _observation_values(ad, run_id, site.id)
+            if ad.ad_token in seen:
+                continue
+            seen.add(ad.ad_token)
+            rows.append(values)
+        if not rows:
+            return 0
+        # Counting before and after is exact on every driver; executemany rowcounts are not.
+        before = _count_run_observations(session, run_id)
+        statement = _insert_ignoring(session, Observation.__table__, ["run_id", "ad_token"])
+        chunks = iter(rows)
+        while chunk := list(islice(chunks, _INSERT_CHUNK)):
+            session.exec(statement, params=chunk)
+        return _count_run_observations(session, run_id) - before
+
+
+def finish_run(
+    target: StoreOrSession,
+    run_id: int,
+    status: str,
+    *,
+    pages: int,
+    items: int,
+    errors: int,
+    parse_failures: int,
+    listing_pages: int,
+    finish_reason: str | None,
+    note: str | None = None,
+) -> None:
+    """Record how a run ended: its final status, counters and reason."""
+    if status not in FINISHED_STATUSES:
+        raise StoreError(f"run status must be one of {', '.join(FINISHED_STATUSES)}, not {status!r}")
+    counters = {
+        "pages": pages,
+        "items": items,
+        "errors": errors,
+        "parse_failures": parse_failures,
+        "listing_pages": listing_pages,
+    }
+    for field, value in counters.items():
+        _check_count(field, value)
+    _check_text("finish_reason", finish_reason, FINISH_REASON_LEN)
+    _check_text("note", note, NOTE_LEN)
+    with _session(target) as session:
+        run = session.get(CrawlRun, run_id)
+        if run is None:
+            raise StoreError(f"crawl run {run_id} does not exist")
+        run.status = status
+        run.finished_at = utcnow()
+        run.finish_reason = finish_reason
+        run.note = note
+        for field, value in counters.items():
+            setattr(run, field, value)
+        session.add(run)
+        session.flush()
+
+
+def _run_summary(run: CrawlRun, site_name: str) -> RunSummary:
+    assert run.id is not None
+    return RunSummary(
+        site=site_name,
+        id=run.id,
+        site_id=run.site_id,
+        status=run.status,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        observed_at=run.observed_at,
+        pages=run.pages,
+        items=run.items,
+        errors=run.errors,
+        parse_failures=run.parse_failures,
+        listing_pages=run.listing_pages,
+        finish_reason=run.finish_reason,
+        config_version=run.config_version,
+        parser_version=run.parser_version,
+        note=run.note,
+    )
+
+
+def get_run(target: StoreOrSession, run_id: int) -> RunSummary | None:
+    """One run by id, or None."""
+    statement = select(CrawlRun, Site.name).join(Site, Site.id == CrawlRun.site_id).where(CrawlRun.id == run_id)
+    with _session(target) as session:
+        found = session.exec(statement).one_or_none()
+        return None if found is None else _run_summary(found[0], found[1])
+
+
+def list_runs(target: StoreOrSession, site: str | None = None, last: int | None = 20) -> list[RunSummary]:
+    """The newest `last` runs (all when None), optionally of one site, newest first."""
+    statement = (
+        select(CrawlRun, Site.name)
+        .join(Site, Site.id == CrawlRun.site_id)
+        .order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc())
+    )
+    if site is not None:
+        statement = statement.where(Site.name == site)
+    if last is not None:
+        if last < 1:
+            raise StoreError("the number of runs to list must be at least 1")
+        statement = statement.limit(last)
+    with _session(target) as session:
+        return [_run_summary(run, name) for run, name in session.exec(statement).all()]
+
+
+def iter_observation_rows(
+    target: StoreOrSession,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    statuses: Iterable[str] = USABLE_STATUSES,
+) -> Iterator[ObservationRow]:
+    """Stream observations of runs with the given statuses, in storage order.
+
+    Rows are fetched in chunks, so millions of rows never sit in memory at once.
+    The database connection stays open until the iterator is exhausted or closed.
+    """
+    wanted = tuple(statuses)
+    statement = (
+        select(
+            Site.name,
+            Observation.ad_token,
+            Observation.profile_token,
+            Observation.phone_token,
+            Observation.kommun_code,
+            Observation.category,
+            Observation.observed_at,
+        )
+        .join(CrawlRun, CrawlRun.id == Observation.run_id)
+        .join(Site, Site.id == Observation.site_id)
+        .where(CrawlRun.status.in_(wanted))
+        .order_by(Observation.id)
+        .execution_options(yield_per=_STREAM_CHUNK)
+    )
+    if since is not None:
+        statement = statement.where(Observation.observed_at >= to_naive_utc(since))
+    if until is not None:
+        statement = statement.where(Observation.observed_at < to_naive_utc(until))
+    with _session(target) as session:
+        for row in session.exec(statement):
+            yield ObservationRow(*row)
+
+
+def run_status_by_site(
+    target: StoreOrSession, since: datetime | None = None, until: datetime | None = None
+) -> list[RunStatusCount]:
+    """Runs per site and status (by the runs' observed_at), for coverage reports."""
+    statement = (
+        select(
+            Site.name,
+            CrawlRun.status,
+            func.count(CrawlRun.id),
+            func.min(CrawlRun.observed_at),
+            func.max(CrawlRun.observed_at),
+        )
+        .join(Site, Site.id == CrawlRun.site_id)
+        .group_by(Site.name, CrawlRun.status)
+        .order_by(Site.name, CrawlRun.status)
+    )
+    if since is not None:
+        statement = statement.where(CrawlRun.observed_at >= to_naive_utc(since))
+    if until is not None:
+        statement = statement.where(CrawlRun.observed_at < to_naive_utc(until))
+    with _session(target) as session:
+        return [
+            RunStatusCount(
+                site=name,
+                status=status,
+                count=count,
+                first_observed_at=_as_datetime(first),
+                last_observed_at=_as_datetime(last),
+            )
+            for name, status, count, first, last in session.exec(statement).all()
+        ]
+
+
+def _as_datetime(value: datetime | str) -> datetime:
+    """SQLite returns min()/max() of a datetime column as text; parse it back."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def database_size_bytes(target: StoreOrSession) -> int:
+    """Bytes the database occupies: the SQLite file plus its -wal file, or pg_database_size."""
+    with _session(target) as session:
+        bind = session.get_bind()
+        if bind.dialect.name == "postgresql":
+            return int(session.exec(select(func.pg_database_size(func.current_database()))).scalar_one())
+        database = bind.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return 0
+    path = Path(database).expanduser()
+    return sum(p.stat().st_size for p in (path, path.with_name(path.name + "-wal")) if p.exists())

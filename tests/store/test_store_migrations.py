@@ -1,0 +1,118 @@
+"""Schema creation, migrations and engine settings on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlmodel import SQLModel
+
+import store.models  # noqa: F401  (registers the tables)
+from store import StoreError, open_store
+from store.db import current_revision, head_revision, make_engine, normalise_url, upgrade_database
+from store.repository import ensure_site, list_runs, start_run
+
+
+def test_open_store_creates_tables_at_head(store_url: str) -> None:
+    assert current_revision(store_url) is None
+    with open_store(store_url) as opened:
+        tables = set(inspect(opened.engine).get_table_names())
+    assert {"site", "crawl_run", "observation", "alembic_version"} <= tables
+    assert current_revision(store_url) == head_revision() == "0001"
+
+
+def test_open_store_twice_keeps_data(store_url: str) -> None:
+    with open_store(store_url) as first:
+        run_id = start_run(first, "alpha", "Alpha", "cfg1", "p1")
+    with open_store(store_url) as second:
+        runs = list_runs(second)
+    assert [run.id for run in runs] == [run_id]
+    assert upgrade_database(store_url) == head_revision()
+    assert current_revision(store_url) == head_revision()
+
+
+def test_models_match_migration(store_url: str) -> None:
+    with open_store(store_url) as opened, opened.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, SQLModel.metadata) == []
+
+
+def test_migration_logging_is_quiet_by_default(store_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    upgrade_database(store_url)
+    assert not [r for r in caplog.records if r.name.startswith("alembic") and r.levelno < logging.WARNING]
+
+
+def test_unknown_revision_is_refused(store_url: str) -> None:
+    with open_store(store_url) as opened, opened.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
+    with pytest.raises(StoreError, match="9999"):
+        open_store(store_url)
+
+
+def test_tables_without_revision_are_left_alone(store_url: str) -> None:
+    with open_store(store_url) as opened:
+        ensure_site(opened, "alpha", "Alpha")
+        with opened.engine.begin() as connection:
+            connection.exec_driver_sql("DROP TABLE alembic_version")
+    with pytest.raises(StoreError, match="no schema revision"):
+        open_store(store_url)
+
+
+def test_sqlite_engine_settings(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "er" / "lagesbild.db"
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as connection:
+            pragma = lambda name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
+            assert pragma("journal_mode") == "wal"
+            assert pragma("foreign_keys") == 1
+            assert pragma("busy_timeout") == 5000
+            assert pragma("synchronous") == 1  # NORMAL
+    finally:
+        engine.dispose()
+    assert path.parent.is_dir()
+
+
+def test_wal_is_on_after_open_store(tmp_path: Path) -> None:
+    path = tmp_path / "lagesbild.db"
+    with open_store(f"sqlite:///{path}") as opened, opened.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    assert Path(f"{path}-wal").exists() or path.exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql://u@h/db", "postgres://u@h/db", "postgresql+psycopg://u@h/db"],
+)
+def test_postgres_urls_use_psycopg(url: str) -> None:
+    assert normalise_url(url).drivername == "postgresql+psycopg"
+
+
+@pytest.mark.parametrize("url", ["mysql://u@h/db", "oracle://u:secret@h/db", "not a url"])
+def test_unknown_scheme_is_a_store_error(url: str) -> None:
+    with pytest.raises(StoreError) as caught:
+        make_engine(url)
+    message = str(caught.value)
+    assert "\n" not in message and "secret" not in message
+
+
+def test_unreachable_postgres_is_a_store_error() -> None:
+    with pytest.raises(StoreError) as caught:
+        open_store("postgresql://nobody:secret@127.0.0.1:1/nothing")
+    message = str(caught.value)
+    assert "\n" not in message and "secret" not in message
+
+
+def test_concurrent_first_opens_all_succeed(store_url: str) -> None:
+    def open_and_close(_: int) -> str | None:
+        with open_store(store_url):
+            return current_revision(store_url)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        revisions = list(pool.map(open_and_close, range(4)))
+    assert revisions == [head_revision()] * 4

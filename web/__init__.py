@@ -1,0 +1,1 @@
+"""Outputs: exports (and later the dashboard and reports), built only from disclosure-protected tables."""
