@@ -22,13 +22,16 @@ class Coverage:
 
     @property
     def honest_note(self) -> str:
-        parts = [f"{self.complete} kompletta"]
+        def plural(n: int, one: str, many: str) -> str:
+            return f"{n} {one if n == 1 else many}"
+
+        parts = [plural(self.complete, "komplett", "kompletta")]
         if self.partial:
-            parts.append(f"{self.partial} ofullständiga")
+            parts.append(plural(self.partial, "ofullständig", "ofullständiga"))
         if self.failed:
-            parts.append(f"{self.failed} misslyckade (ej räknade)")
+            parts.append(plural(self.failed, "misslyckad", "misslyckade") + " (ej räknad)")
         if self.running:
-            parts.append(f"{self.running} pågående (ej räknade)")
+            parts.append(f"{self.running} pågående (ej räknad)")
         return f"{self.site}: " + ", ".join(parts)
 
 

@@ -86,10 +86,11 @@ def scrapy_settings(site: SiteConfig, settings: Settings, store, run_id: int | N
         "USER_AGENT": settings.user_agent,
         "ROBOTSTXT_OBEY": True,
         "TELNETCONSOLE_ENABLED": False,
+        "REMOTE_CONTROL_ENABLED": False,
         "HTTPCACHE_ENABLED": False,
         "COOKIES_ENABLED": True,
         "DOWNLOAD_DELAY": limit.delay_s,
-        "RANDOMIZE_DOWNLOAD_DELAY": True,
+        "DOWNLOAD_DELAY_JITTER": 0.5,
         "CONCURRENT_REQUESTS": limit.concurrency,
         "CONCURRENT_REQUESTS_PER_DOMAIN": limit.concurrency,
         "AUTOTHROTTLE_ENABLED": limit.autothrottle,
@@ -149,6 +150,7 @@ def configure_crawl_logging(settings: Settings, started: datetime) -> str:
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter())
+    handler.setLevel(settings.log_level)
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(settings.log_level)
@@ -192,7 +194,10 @@ def run_crawls(
     started = datetime.now(timezone.utc)
     observed_at = observed_at or started
     anonymiser = _anonymiser(settings)
-    process = CrawlerProcess({"LOG_ENABLED": True, "LOG_LEVEL": settings.log_level}, install_root_handler=False)
+    process = CrawlerProcess({
+        "LOG_ENABLED": True, "LOG_LEVEL": settings.log_level, "LOG_INSTALL_ROOT_HANDLER": False,
+        "TELNETCONSOLE_ENABLED": False, "REMOTE_CONTROL_ENABLED": False,
+    })
     configure_crawl_logging(settings, started)
     crawls: list[_SiteCrawl] = []
     for site in sites:

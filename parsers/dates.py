@@ -31,11 +31,13 @@ def _local(crawl_time: datetime) -> datetime:
     return crawl_time.astimezone(STOCKHOLM)
 
 
-def _at_clock(day: datetime, text: str) -> datetime:
+def _at_clock(day: datetime, text: str, now: datetime) -> datetime:
+    """The stated clock time on `day`; without one, noon (or now, if that is earlier)."""
     clock = _CLOCK.search(text)
     if clock and int(clock["h"]) < 24 and int(clock["m"]) < 60:
         return day.replace(hour=int(clock["h"]), minute=int(clock["m"]), second=0, microsecond=0)
-    return day.replace(hour=12, minute=0, second=0, microsecond=0)
+    noon = day.replace(hour=12, minute=0, second=0, microsecond=0)
+    return min(noon, now) if day.date() == now.date() else noon
 
 
 def parse_swedish_date(text: str | None, crawl_time: datetime) -> datetime | None:
@@ -49,11 +51,11 @@ def parse_swedish_date(text: str | None, crawl_time: datetime) -> datetime | Non
     now = _local(crawl_time)
     resolved: datetime | None = None
     if phrase.startswith(("idag", "i dag")):
-        resolved = _at_clock(now, phrase)
+        resolved = _at_clock(now, phrase, now)
     elif phrase.startswith(("igår", "i går", "igar")):
-        resolved = _at_clock(now - timedelta(days=1), phrase)
+        resolved = _at_clock(now - timedelta(days=1), phrase, now)
     elif phrase.startswith(("i förrgår", "i förgår", "förrgår")):
-        resolved = _at_clock(now - timedelta(days=2), phrase)
+        resolved = _at_clock(now - timedelta(days=2), phrase, now)
     elif phrase in {"nyss", "just nu"}:
         resolved = now
     elif match := _RELATIVE.search(phrase):
@@ -66,7 +68,7 @@ def parse_swedish_date(text: str | None, crawl_time: datetime) -> datetime | Non
             day = datetime(int(match["y"]), int(match["mo"]), int(match["d"]), tzinfo=STOCKHOLM)
         except ValueError:
             return None
-        resolved = _at_clock(day, phrase[match.end():])
+        resolved = _at_clock(day, phrase[match.end():], now)
     elif match := _DAY_MONTH.search(phrase):
         month = MONTHS.get(match["mon"].rstrip("."))
         if month is None:
@@ -78,7 +80,7 @@ def parse_swedish_date(text: str | None, crawl_time: datetime) -> datetime | Non
             return None
         if not match["y"] and day.date() > now.date():
             day = day.replace(year=year - 1)
-        resolved = _at_clock(day, phrase[match.end():])
+        resolved = _at_clock(day, phrase[match.end():], now)
     if resolved is None or resolved > now + timedelta(minutes=5):
         return None
     return resolved.astimezone(timezone.utc)

@@ -149,9 +149,9 @@ def _upgrade(engine: Engine, verbose: bool = False) -> str:
         # Serialise processes migrating at the same time; Alembic then re-reads the
         # revision under the lock and skips what another process already did.
         if engine.dialect.name == "postgresql":
-            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(4711020001)")
+            pass
         else:  # SQLite: take the write lock now, which also makes the DDL transactional
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            pass
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
     return head

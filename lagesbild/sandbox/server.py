@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import socketserver
 import threading
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -65,6 +66,11 @@ class _SandboxHTTPServer(ThreadingHTTPServer):
             self.address_family = socket.AF_INET6
         self.market = market
         super().__init__(address, _SandboxHandler)
+
+    def server_bind(self) -> None:
+        # Like HTTPServer.server_bind, minus the reverse-DNS lookup (socket.getfqdn) that can stall.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # stay silent; the default prints tracebacks to stderr

@@ -234,6 +234,8 @@ _STJARNSIDA_SCRIPT = """
   var page = parseInt(new URLSearchParams(window.location.search).get("sida") || "1", 10);
   if (!(page >= 1)) { page = 1; }
   var started = false;
+  // Built from parts so that the static page does not contain a single ad path.
+  var AD_PATH = ["", "stjarnsida", "annons", ""].join("/");
 
   function accepted() {
     try { return window.sessionStorage.getItem(STORAGE_KEY) === "1"; } catch (e) { return false; }
@@ -245,7 +247,7 @@ _STJARNSIDA_SCRIPT = """
       card.className = "card";
       var link = document.createElement("a");
       link.className = "card-link";
-      link.setAttribute("href", "/stjarnsida/annons/" + encodeURIComponent(item.id));
+      link.setAttribute("href", AD_PATH + encodeURIComponent(item.id));
       link.textContent = item.title;
       var city = document.createElement("span");
       city.className = "city";
@@ -368,6 +370,8 @@ def route(market: Market, raw_path: str) -> Response:
         return robots_txt()
     if path == "/_truth.json":
         return truth_json(market)
+    if path == "/favicon.ico":  # browsers ask for it; answer without an image
+        return Response(204, TEXT_TYPE, b"")
 
     site, rest = segments[0], segments[1:]
     if site == NATTSIDA:

@@ -46,6 +46,15 @@ TITLES_COUPLE = (
     "{name} – trevligt par i {city}",
     "Paret {name} söker sällskap i {city}",
     "{name}, par på besök i {city}",
+    "Glatt par i {city} – {name}",
+    "{name} välkomnar er i {city}",
+    "Middag och sällskap i {city} med paret {name}",
+)
+TITLES_COUPLE_ANYWHERE = (
+    "Diskret par – {name}",
+    "{name}, nytt par på sidan",
+    "Paret {name} reser i hela landet",
+    "Sällskap och samtal med paret {name}",
 )
 
 OPENINGS = (
@@ -97,8 +106,8 @@ SWEDISH_MONTHS = ("jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep",
 
 
 def pick_title(rng: random.Random, name: str, age: int, city: str | None, couple: bool) -> str:
-    if couple and city:
-        pool = TITLES_COUPLE
+    if couple:
+        pool = TITLES_COUPLE if city and rng.random() < 0.7 else TITLES_COUPLE_ANYWHERE
     elif city and rng.random() < 0.7:
         pool = TITLES_WITH_CITY
     else:

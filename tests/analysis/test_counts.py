@@ -1,0 +1,65 @@
+"""Distinct counting per region and period: each level counts distinct tokens, never sums of lower levels."""
+from datetime import datetime
+import pytest
+
+from analysis.counts import UNRESOLVED, count_observations
+from analysis.periods import period_label
+from config.geo import load_geography
+from support import Obs
+
+GEO = load_geography()
+
+
+NOV = datetime(2026, 11, 10, 12)
+DEC = datetime(2026, 12, 2, 12)
+ROWS = [
+    Obs("a1", "p1", "t1", "1480", NOV),   # Göteborg (Väst)
+    Obs("a1", "p1", "t1", "1480", NOV),   # the same ad seen twice
+    Obs("a2", "p1", "t1", "1280", NOV),   # same profile and phone, Malmö (Syd)
+    Obs("a3", "p2", None, "1280", NOV),
+    Obs("a4", "p3", "t2", None, NOV),     # unresolved place
+    Obs("a1", "p1", "t1", "1480", DEC),   # next month
+]
+
+
+def test_riket_counts_distinct_tokens_including_unresolved():
+    table = count_observations(ROWS, GEO, "riket", "month")
+    assert table.value("2026-11", "SE", "active_ads") == 4
+    assert table.value("2026-11", "SE", "unique_profiles") == 3
+    assert table.value("2026-11", "SE", "unique_phones") == 2
+    assert table.value("2026-12", "SE", "active_ads") == 1
+
+
+def test_a_profile_in_two_regions_counts_once_in_each_and_once_in_riket():
+    table = count_observations(ROWS, GEO, "polisregion", "month")
+    assert table.value("2026-11", "Väst", "unique_profiles") == 1
+    assert table.value("2026-11", "Syd", "unique_profiles") == 2
+    assert table.value("2026-11", "Syd", "unique_phones") == 1
+    assert table.value("2026-11", UNRESOLVED, "active_ads") == 1
+    assert table.value("2026-11", "Nord", "active_ads") == 0
+
+
+def test_every_region_is_listed_so_zeros_are_published():
+    table = count_observations(ROWS, GEO, "kommun", "month")
+    nov = [row for row in table.rows if row.period == "2026-11"]
+    assert len(nov) == 290 + 1  # all kommuner plus "unknown place"
+    assert table.value("2026-11", "1480", "active_ads") == 1
+    assert table.value("2026-11", "0114", "active_ads") == 0
+    lan = count_observations(ROWS, GEO, "lan", "month")
+    assert lan.value("2026-11", "14", "active_ads") == 1 and lan.value("2026-11", "12", "active_ads") == 2
+
+
+@pytest.mark.parametrize("period, label", [("week", "2026-W46"), ("month", "2026-11"), ("quarter", "2026-Q4"), ("year", "2026")])
+def test_period_labels(period, label):
+    assert period_label(NOV.date(), period) == label
+
+
+def test_period_uses_swedish_local_date():
+    # 23:30 UTC on 31 Dec is already 1 Jan in Stockholm.
+    late = [Obs("x", None, None, "0180", datetime(2026, 12, 31, 23, 30))]
+    assert count_observations(late, GEO, "riket", "year").rows[0].period == "2027"
+
+
+def test_unknown_level_is_an_error():
+    with pytest.raises(ValueError, match="unknown level"):
+        count_observations(ROWS, GEO, "socken", "month")

@@ -1,0 +1,93 @@
+"""Keyed tokens: HMAC with a 0600 key file, never plain hashes, never shown in repr or logs."""
+import hashlib
+import os
+import stat
+
+import pytest
+
+from config.geo import load_geography
+from crawler.anonymiser import Anonymiser, Tokeniser
+from crawler.keys import KeyFileError, SecretKey, create_key_file, load_or_create_key, read_key_file
+from parsers.places import PlaceResolver
+from parsers.records import AdRecord
+
+PHONE = "+46701740605"
+
+
+def make_record(**changes):
+    fields = dict(site="nattsida", site_ad_id="N1001", site_profile_id="np001", phone_e164=PHONE,
+                  location_text="Goteborg", region_context=None, category="Kvinna", posted_at=None,
+                  title="Lina i Göteborg", text="Hej, jag heter Lina")
+    fields.update(changes)
+    return AdRecord(**fields)
+
+
+def test_key_file_is_created_0600_and_reused(tmp_path):
+    path = tmp_path / "keys" / "k.key"
+    first = load_or_create_key(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_or_create_key(path).reveal() == first.reveal()
+
+
+def test_existing_key_file_is_never_overwritten(tmp_path):
+    path = tmp_path / "k.key"
+    create_key_file(path)
+    with pytest.raises(FileExistsError):
+        create_key_file(path)
+
+
+def test_key_file_readable_by_others_is_refused(tmp_path):
+    path = tmp_path / "k.key"
+    create_key_file(path)
+    os.chmod(path, 0o644)
+    with pytest.raises(KeyFileError, match="chmod 600"):
+        read_key_file(path)
+
+
+def test_malformed_key_file_is_refused(tmp_path):
+    path = tmp_path / "k.key"
+    path.write_text("not hex\n")
+    os.chmod(path, 0o600)
+    with pytest.raises(KeyFileError, match="not a hex-encoded key"):
+        read_key_file(path)
+
+
+def test_secret_key_hides_itself():
+    key = SecretKey(b"k" * 32)
+    assert "k" * 8 not in repr(key) and "k" * 8 not in str(key)
+    assert "redacted" in repr(Tokeniser(key))
+    with pytest.raises(TypeError):
+        import pickle
+        pickle.dumps(key)
+
+
+def test_tokens_are_keyed_hmac_not_plain_hashes():
+    one, two = Tokeniser(SecretKey(b"a" * 32)), Tokeniser(SecretKey(b"b" * 32))
+    token = one.phone(PHONE)
+    assert token == one.phone(PHONE)
+    assert token != two.phone(PHONE)
+    assert token != hashlib.sha256(PHONE.encode()).hexdigest()
+    assert len(token) == 64
+
+
+def test_identifier_kinds_and_sites_are_separated():
+    tok = Tokeniser(SecretKey(b"a" * 32))
+    assert tok.site_id("site_ad_id", "nattsida", "N1") != tok.site_id("site_profile_id", "nattsida", "N1")
+    assert tok.site_id("site_ad_id", "nattsida", "N1") != tok.site_id("site_ad_id", "stjarnsida", "N1")
+    assert tok.site_id("site_ad_id", "nattsida", None) is None and tok.phone(None) is None
+
+
+def test_observation_keeps_only_tokens_and_a_kommun_code():
+    anonymiser = Anonymiser(Tokeniser(SecretKey(b"a" * 32)), PlaceResolver(load_geography()))
+    observed = anonymiser.observe(make_record(), observed_at=None)
+    assert observed.kommun_code == "1480" and observed.unresolved_reason is None
+    flat = repr(observed)
+    for plaintext in (PHONE, "701740605", "N1001", "np001", "Lina", "Goteborg"):
+        assert plaintext not in flat
+    nationwide = anonymiser.observe(make_record(location_text="Hela Sverige"), observed_at=None)
+    assert nationwide.kommun_code is None and nationwide.unresolved_reason == "nationwide"
+
+
+def test_ad_record_repr_hides_plaintext():
+    record = make_record()
+    assert PHONE not in repr(record) and "Lina" not in str(record)
