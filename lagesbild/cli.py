@@ -167,6 +167,8 @@ def crawl(site_names: tuple[str, ...], all_sites: bool) -> None:
         raise click.UsageError("give either --site NAME (one or more) or --all")
     configured = load_sites(settings.sites_dir)
     chosen = list(configured.values()) if all_sites else [get_site(settings.sites_dir, n) for n in site_names]
+    if not chosen:
+        raise click.UsageError(f"no sites are configured in {settings.sites_dir}")
     store = _open_store(settings)
     outcomes = crawl_and_report(chosen, settings, store)
     if any(o.status == "failed" for o in outcomes):
@@ -295,6 +297,10 @@ def main(argv: list[str] | None = None) -> None:
     except tuple(USER_ERRORS) as exc:
         err_console.print(f"error: {exc}", markup=False, highlight=False)
         sys.exit(USER_ERRORS[type(exc)])
+    except OSError as exc:  # a data folder or file the user pointed at is not usable
+        where = f"{exc.filename}: " if exc.filename else ""
+        err_console.print(f"error: {where}{exc.strerror or exc}", markup=False, highlight=False)
+        sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)
 
 

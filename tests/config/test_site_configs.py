@@ -1,0 +1,79 @@
+"""Site configs: the bundled ones load; a broken one gives one line naming file and field, exit 2."""
+from __future__ import annotations
+
+import pytest
+
+from config.errors import ConfigError
+from config.settings import BUNDLED_SITES_DIR
+from config.sites import load_site, load_sites
+from support import run_cli
+
+GOOD = (BUNDLED_SITES_DIR / "nattsida.yaml").read_text(encoding="utf-8")
+
+
+def test_bundled_sites_load_with_versions():
+    sites = load_sites(BUNDLED_SITES_DIR)
+    assert set(sites) == {"nattsida", "stjarnsida"}
+    assert sites["stjarnsida"].render == "browser" and sites["nattsida"].render == "http"
+    assert all(len(site.config_version) == 12 for site in sites.values())
+
+
+def test_environment_references_expand(tmp_path, monkeypatch):
+    monkeypatch.setenv("LAGESBILD_SANDBOX_URL", "http://127.0.0.1:9999")
+    path = tmp_path / "nattsida.yaml"
+    path.write_text(GOOD, encoding="utf-8")
+    assert load_site(path).start_urls == ["http://127.0.0.1:9999/nattsida/"]
+
+
+BROKEN = [
+    ("missing field", GOOD.replace('  ad_id: {css: "article.ad", attr: "data-ad-id"}\n', ""), "detail.ad_id"),
+    ("typo", GOOD.replace("next_page:", "nex_page:"), "listing.nex_page"),
+    ("bad render", GOOD.replace("render: http", "render: chrome"), "render"),
+    ("bad delay", GOOD.replace("delay_s: 0.02", "delay_s: -1"), "rate_limit.delay_s"),
+    ("bad regex", GOOD.replace('regex: "/profil/([A-Za-z0-9_-]+)"', 'regex: "(["'), "detail.profile_id"),
+    ("bad url", GOOD.replace("${LAGESBILD_SANDBOX_URL:-http://127.0.0.1:8765}", "ftp://x"), "start_urls"),
+    ("bad yaml", GOOD.replace("listing:", "listing: ["), "line "),
+    ("not a mapping", "- just\n- a list\n", "(top level)"),
+]
+
+
+@pytest.mark.parametrize("case, text, field", BROKEN, ids=[b[0] for b in BROKEN])
+def test_broken_config_names_file_and_field(tmp_path, case, text, field):
+    path = tmp_path / "nattsida.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_site(path)
+    assert str(path) in str(caught.value) and field in str(caught.value)
+
+
+def test_name_must_match_file(tmp_path):
+    path = tmp_path / "other.yaml"
+    path.write_text("name: nattsida\n" + GOOD, encoding="utf-8")
+    with pytest.raises(ConfigError, match="must match the file name"):
+        load_site(path)
+
+
+def test_cli_reports_a_broken_config_in_one_line_with_exit_2(tmp_path):
+    sites = tmp_path / "sites"
+    sites.mkdir()
+    (sites / "nattsida.yaml").write_text(BROKEN[0][1], encoding="utf-8")
+    result = run_cli("sites", "list", home=tmp_path, sites_dir=str(sites))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "nattsida.yaml" in lines[0] and "detail.ad_id" in lines[0]
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("args", [["counts", "--level", "socken"], ["counts", "--from", "2026-13-01"],
+                                  ["crawl"], ["crawl", "--site", "nosuchsite"], ["nosuchcommand"]])
+def test_bad_arguments_give_one_line_and_nonzero_exit(tmp_path, args):
+    result = run_cli(*args, home=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith("error:")
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_environment_setting_is_one_line(tmp_path):
+    result = run_cli("counts", home=tmp_path, small_cell_threshold="zero")
+    assert result.returncode == 2 and "LAGESBILD_SMALL_CELL_THRESHOLD" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -1,0 +1,160 @@
+"""Crawl both sandbox sites end to end and compare every count with the sandbox's ground truth."""
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+
+import pytest
+
+from analysis.counts import LEVELS, region_key
+from analysis.queries import load_counts
+from config.geo import load_geography
+from store import open_store
+from store import repository
+from support import run_cli
+
+GEO = load_geography()
+
+
+def expected_counts(truth: dict, level: str) -> dict[str, tuple[int, int, int]]:
+    """Distinct listings, site profiles and phones per region, straight from the truth."""
+    ads, profiles, phones = defaultdict(set), defaultdict(set), defaultdict(set)
+    for listing in truth["listings"]:
+        region = region_key(GEO, level, listing["kommun_code"])
+        ads[region].add((listing["site"], listing["site_ad_id"]))
+        if listing["site_profile_id"]:
+            profiles[region].add((listing["site"], listing["site_profile_id"]))
+        if listing["phone_e164"]:
+            phones[region].add(listing["phone_e164"])
+    return {r: (len(ads[r]), len(profiles[r]), len(phones[r])) for r in ads}
+
+
+def stored(home):
+    return open_store(f"sqlite:///{home / 'lagesbild.db'}")
+
+
+def test_truth_has_the_hard_cases(truth):
+    listings = truth["listings"]
+    assert any(len(item["region_pages"]) == 2 for item in listings), "an ad listed twice"
+    per_profile = defaultdict(int)
+    for item in listings:
+        per_profile[(item["site"], item["site_profile_id"])] += 1
+    assert max(per_profile.values()) >= 2, "a profile with several ads"
+    assert any(item["kommun_code"] is None for item in listings), "an unresolvable place"
+    assert {item["site"] for item in listings} == {"nattsida", "stjarnsida"}
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_counts_equal_truth_at_every_level(crawled_home, truth, level):
+    table = load_counts(stored(crawled_home), GEO, level, "month")
+    periods = {row.period for row in table.rows}
+    assert len(periods) == 1
+    actual = {
+        row.region_code: (row.values["active_ads"], row.values["unique_profiles"], row.values["unique_phones"])
+        for row in table.rows
+    }
+    expected = expected_counts(truth, level)
+    for region, values in actual.items():
+        assert values == expected.get(region, (0, 0, 0)), f"{level} {region}"
+    assert set(expected) <= set(actual)
+
+
+def test_both_runs_complete_and_browser_site_fully_seen(crawled_home, truth):
+    runs = {run.site: run for run in repository.list_runs(stored(crawled_home))}
+    assert runs["nattsida"].status == "complete" and runs["stjarnsida"].status == "complete"
+    per_site = defaultdict(int)
+    for item in truth["listings"]:
+        per_site[item["site"]] += 1
+    assert runs["stjarnsida"].items == per_site["stjarnsida"]
+    assert runs["nattsida"].items == per_site["nattsida"]
+
+
+def test_javascript_site_yields_nothing_over_plain_http(sandbox, tmp_path):
+    sites = tmp_path / "sites"
+    sites.mkdir()
+    config = (load_bundled_site("stjarnsida")).replace("render: browser", "render: http")
+    (sites / "stjarnsida.yaml").write_text(config, encoding="utf-8")
+    result = run_cli("crawl", "--site", "stjarnsida", home=tmp_path, sandbox_url=sandbox.url, sites_dir=str(sites))
+    assert result.returncode == 1, result.stdout + result.stderr
+    [run] = repository.list_runs(stored(tmp_path))
+    assert run.status == "failed" and run.items == 0
+    assert list(repository.iter_observation_rows(stored(tmp_path), statuses=("complete", "partial", "failed"))) == []
+
+
+def load_bundled_site(name: str) -> str:
+    from config.settings import BUNDLED_SITES_DIR
+
+    return (BUNDLED_SITES_DIR / f"{name}.yaml").read_text(encoding="utf-8")
+
+
+def phone_forms(e164: str) -> set[str]:
+    """Every written form of a Swedish number a leak could take."""
+    national = "0" + e164[3:]
+    digits = e164[1:]
+    forms = {e164, national, digits, e164[3:], "00" + digits}
+    for area in (2, 3, 4):  # 070-1740605 / 08-46500412 / 0980-319212 style splits
+        forms.add(f"{national[:area]}-{national[area:]}")
+        forms.add(f"{national[:area]} {national[area:]}")
+    return {form for form in forms if len(form) >= 7}
+
+
+def scan_for_plaintext(root, needles: set[str]) -> dict[str, list[str]]:
+    hits: dict[str, list[str]] = {}
+    encoded = {needle: needle.encode("utf-8") for needle in needles}
+    for path in root.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            found = [needle for needle, raw in encoded.items() if raw in data]
+            if found:
+                hits[str(path.relative_to(root))] = found
+    return hits
+
+
+def test_nothing_identifying_is_written_anywhere(crawled_home, truth):
+    needles: set[str] = set()
+    for item in truth["listings"]:
+        if item["phone_e164"]:
+            needles |= phone_forms(item["phone_e164"])
+            needles.add(item["phone_text"])
+        needles |= {item["title"], item["text"], item["site_ad_id"]}
+        if item["site_profile_id"]:
+            needles.add(item["site_profile_id"])
+    files = [p for p in crawled_home.rglob("*") if p.is_file()]
+    assert any(p.name == "lagesbild.db" for p in files) and any(p.suffix == ".log" for p in files)
+    assert scan_for_plaintext(crawled_home, needles) == {}
+
+
+def test_the_scan_would_catch_a_leak(tmp_path):
+    (tmp_path / "leak.log").write_text("kontakt 070-1740605", encoding="utf-8")
+    assert scan_for_plaintext(tmp_path, phone_forms("+46701740605")) == {"leak.log": ["070-1740605"]}
+
+
+def test_export_csv_is_protected_and_matches_truth(crawled_home, truth, tmp_path):
+    out = tmp_path / "kommun.csv"
+    result = run_cli("export", "--level", "kommun", "--period", "month", "--format", "csv", "-o", str(out),
+                     home=crawled_home)
+    assert result.returncode == 0, result.stderr
+    with out.open(encoding="utf-8", newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["matt"] == "aktiva_annonser"]
+    expected = expected_counts(truth, "kommun")
+    assert len({r["kommunkod"] for r in rows if r["kommunkod"]}) == 290
+    for row in rows:
+        true_value = expected.get(row["kommunkod"] or "okand", (0, 0, 0))[0]
+        assert row["varde"] == ("<5" if 0 < true_value < 5 else str(true_value)), row
+    assert any(row["varde"] == "<5" for row in rows)
+
+
+def test_counts_command_prints_a_protected_table(crawled_home):
+    result = run_cli("counts", "--level", "kommun", "--period", "month", home=crawled_home)
+    assert result.returncode == 0, result.stderr
+    assert "<5" in result.stdout and "Göteborg" in result.stdout
+    assert "nattsida: 1 komplett" in result.stdout
+
+
+def test_sites_check_prints_tokens_not_plaintext(sandbox, truth, tmp_path):
+    result = run_cli("sites", "check", "nattsida", home=tmp_path, sandbox_url=sandbox.url)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "config OK" in result.stdout and "ad_token" in result.stdout
+    phones = {item["phone_e164"] for item in truth["listings"] if item["phone_e164"]}
+    assert not any(form in result.stdout for phone in phones for form in phone_forms(phone))
+    assert not (tmp_path / "lagesbild.db").exists()
