@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session
@@ -26,6 +27,8 @@ _SQLITE_PRAGMAS = (
     "PRAGMA busy_timeout=5000",
     "PRAGMA synchronous=NORMAL",
 )
+# Alembic's op/context proxies are module globals, so one migration per process at a time.
+_MIGRATION_THREAD_LOCK = threading.Lock()
 # Alembic loggers that announce every step at INFO level.
 _ALEMBIC_LOGGERS = ("alembic.runtime.migration", "alembic.runtime.plugins")
 
@@ -74,7 +77,7 @@ def make_engine(url: str) -> Engine:
         return create_engine(parsed, pool_pre_ping=True)
     path = _sqlite_file(parsed)
     if path is not None:
-        path.expanduser().parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(parsed)
     event.listen(engine, "connect", _set_sqlite_pragmas)
     return engine
@@ -128,30 +131,37 @@ def _revision_of(engine: Engine, verbose: bool = False) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def _upgrade(engine: Engine, verbose: bool = False) -> str:
-    """Bring the database behind `engine` to the head revision; return that revision."""
-    head = head_revision()
+def _check_upgradable(connection: Connection, current: str | None) -> None:
+    """Refuse databases this code must not touch."""
     known = {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
-    current = _revision_of(engine, verbose)
     if current is not None and current not in known:
         raise StoreError(
             f"database is at schema revision {current!r}, which this version of lagesbild "
             "does not know; use a newer lagesbild"
         )
-    if current is None and inspect(engine).has_table("site"):
+    if current is None and inspect(connection).has_table("site"):
         raise StoreError(
             "database already has lagesbild tables but no schema revision; refusing to change it"
         )
-    if current == head:
+
+
+def _upgrade(engine: Engine, verbose: bool = False) -> str:
+    """Bring the database behind `engine` to the head revision; return that revision."""
+    head = head_revision()
+    if _revision_of(engine, verbose) == head:  # the usual case: no lock needed
         return head
     config = alembic_config()
-    with _quiet_alembic(verbose), engine.begin() as connection:
-        # Serialise processes migrating at the same time; Alembic then re-reads the
-        # revision under the lock and skips what another process already did.
+    with _MIGRATION_THREAD_LOCK, _quiet_alembic(verbose), engine.begin() as connection:
+        # Serialise processes migrating at the same time, then look again under the
+        # lock: another process may have finished the work meanwhile.
         if engine.dialect.name == "postgresql":
-            pass
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(4711020001)")
         else:  # SQLite: take the write lock now, which also makes the DDL transactional
-            pass
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        current = MigrationContext.configure(connection).get_current_revision()
+        if current == head:
+            return head
+        _check_upgradable(connection, current)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
     return head

@@ -450,5 +450,5 @@ def database_size_bytes(target: StoreOrSession) -> int:
         database = bind.url.database
     if not database or database == ":memory:" or database.startswith("file:"):
         return 0
-    path = Path(database).expanduser()
+    path = Path(database)
     return sum(p.stat().st_size for p in (path, path.with_name(path.name + "-wal")) if p.exists())

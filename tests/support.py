@@ -1,8 +1,16 @@
 """Small shared helpers for the tests (importable because pytest puts tests/ on sys.path)."""
 from __future__ import annotations
 
+import os
+import secrets
+from collections.abc import Iterator
 from datetime import datetime
 from typing import NamedTuple
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
 
 
 class Obs(NamedTuple):
@@ -17,8 +25,6 @@ class Obs(NamedTuple):
 
 def cli_env(home, **settings: str) -> dict[str, str]:
     """The environment for a `lagesbild` subprocess: this one minus any LAGESBILD_*, plus `settings`."""
-    import os
-
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAGESBILD_")}
     env["LAGESBILD_HOME"] = str(home)
     env["COLUMNS"] = "200"
@@ -35,3 +41,33 @@ def run_cli(*args: str, home, timeout: float = 300, **settings: str):
         [sys.executable, "-m", "lagesbild.cli", *args],
         env=cli_env(home, **settings), capture_output=True, text=True, timeout=timeout,
     )
+
+
+# A maintenance database on the local server; each test gets its own database beside it.
+POSTGRES_ADMIN_URL = os.environ.get(
+    "LAGESBILD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def postgres_database(admin_url: str) -> Iterator[str]:
+    """Create a throw-away database, yield its URL, then drop it."""
+    name = f"lagesbild_t_{secrets.token_hex(6)}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        problem = None
+    except OperationalError as exc:
+        problem = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+    if problem is not None:
+        pytest.fail(
+            f"PostgreSQL at {admin.url.render_as_string(hide_password=True)} is unreachable ({problem}); "
+            "start it or set LAGESBILD_SKIP_POSTGRES=1",
+            pytrace=False,
+        )
+    try:
+        yield admin.url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,8 @@ import store.models  # noqa: F401  (registers the tables)
 from store import StoreError, open_store
 from store.db import current_revision, head_revision, make_engine, normalise_url, upgrade_database
 from store.repository import ensure_site, list_runs, start_run
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_open_store_creates_tables_at_head(store_url: str) -> None:
@@ -108,11 +112,32 @@ def test_unreachable_postgres_is_a_store_error() -> None:
     assert "\n" not in message and "secret" not in message
 
 
-def test_concurrent_first_opens_all_succeed(store_url: str) -> None:
-    def open_and_close(_: int) -> str | None:
-        with open_store(store_url):
-            return current_revision(store_url)
+# Each child imports the store, reports ready, waits for "go", then opens the database.
+_CHILD = """
+import sys, time
+from pathlib import Path
+from store import open_store
+ready, go, url = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+ready.touch()
+while not go.exists():
+    time.sleep(0.01)
+open_store(url).close()
+"""
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        revisions = list(pool.map(open_and_close, range(4)))
-    assert revisions == [head_revision()] * 4
+
+@pytest.mark.timeout(120)
+def test_concurrent_first_opens_all_succeed(store_url: str, tmp_path: Path) -> None:
+    go = tmp_path / "go"
+    children = []
+    for number in range(4):
+        ready = tmp_path / f"ready-{number}"
+        command = [sys.executable, "-c", _CHILD, str(ready), str(go), store_url]
+        children.append((ready, subprocess.Popen(command, cwd=REPO_ROOT, stderr=subprocess.PIPE, text=True)))
+    deadline = time.monotonic() + 60
+    while not all(ready.exists() for ready, _ in children) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    go.touch()
+    for _, child in children:
+        _, stderr = child.communicate(timeout=60)
+        assert child.returncode == 0, stderr.strip().splitlines()[-1:]
+    assert current_revision(store_url) == head_revision()

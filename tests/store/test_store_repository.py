@@ -101,7 +101,7 @@ def test_add_observations_rejects_bad_input_without_echoing_it(store: Store, mak
         add_observations(store, run_id + 100, [make_ad(tok(1))])
     with pytest.raises(StoreError, match="site"):
         add_observations(store, run_id, [make_ad(tok(1), site="beta")])
-    plaintext = "+46701234567 Anna Storgatan 1" * 3
+    plaintext = "+46701740605 Anna Storgatan 1" * 3  # a PTS fiction number
     with pytest.raises(StoreError) as caught:
         add_observations(store, run_id, [make_ad(tok(2)), make_ad(plaintext)])
     assert "ad_token" in str(caught.value) and plaintext not in str(caught.value)
