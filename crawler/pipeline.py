@@ -2,22 +2,27 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from parsers.records import ObservedAd
 from store import repository
 
 logger = logging.getLogger(__name__)
 BATCH_SIZE = 500
+FLUSH_INTERVAL_S = 2.0
 
 
 class StorePipeline:
-    """Buffers ObservedAd items and writes them in one transaction per batch."""
+    """Buffers ObservedAd items and writes them in one transaction per batch, or every couple of seconds."""
 
-    def __init__(self, store, run_id: int, stats=None, batch_size: int = BATCH_SIZE) -> None:
+    def __init__(self, store, run_id: int, stats=None, batch_size: int = BATCH_SIZE,
+                 flush_interval_s: float = FLUSH_INTERVAL_S) -> None:
         self.store = store
         self.run_id = run_id
         self.stats = stats
         self.batch_size = batch_size
+        self.flush_interval_s = flush_interval_s
+        self.last_flush = time.monotonic()
         self.buffer: list[ObservedAd] = []
         self.stored = 0
 
@@ -29,11 +34,12 @@ class StorePipeline:
         if not isinstance(item, ObservedAd):
             raise TypeError(f"only ObservedAd items may reach the store, got {type(item).__name__}")
         self.buffer.append(item)
-        if len(self.buffer) >= self.batch_size:
+        if len(self.buffer) >= self.batch_size or time.monotonic() - self.last_flush >= self.flush_interval_s:
             self.flush()
         return item
 
     def flush(self) -> None:
+        self.last_flush = time.monotonic()
         if not self.buffer:
             return
         batch, self.buffer = self.buffer, []

@@ -127,16 +127,12 @@ def sandbox_serve(port: int, seed: int) -> None:
     """Serve the fictional sandbox sites on 127.0.0.1 until Ctrl-C.  Example: lagesbild sandbox serve --port 8765"""
     from lagesbild.sandbox.server import SandboxServer
 
-    server = SandboxServer(port=port, seed=seed)
     try:
-        server.start()
+        server = SandboxServer(port=port, seed=seed)  # binds the port here
     except OSError as exc:
         raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
     console.print(f"Sandbox sites at {server.url}/ (truth at {server.url}/_truth.json); Ctrl-C stops.")
-    try:
-        server.serve_forever()
-    finally:
-        server.stop()
+    server.serve_forever()
 
 
 # --- crawl -----------------------------------------------------------------
@@ -230,8 +226,9 @@ def runs(site: str | None, last: int) -> None:
     settings = load_settings()
     store = _open_store(settings)
     table = Table(title="Crawl runs (newest first)")
-    for column in ("run", "site", "status", "started (UTC)", "duration", "pages", "ads", "errors", "parse failures", "note"):
-        table.add_column(column)
+    for column in ("run", "site", "status", "started (UTC)", "duration", "pages", "ads", "errors", "parse failures"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("note")
     for run in repository.list_runs(store, site=site, last=last):
         duration = f"{(run.finished_at - run.started_at).total_seconds():.0f} s" if run.finished_at else "—"
         table.add_row(str(run.id), run.site, run.status, f"{run.started_at:%Y-%m-%d %H:%M}", duration,
