@@ -124,6 +124,16 @@ def test_nothing_identifying_is_written_anywhere(crawled_home, truth):
     assert scan_for_plaintext(crawled_home, needles) == {}
 
 
+def test_key_material_is_only_in_the_key_file(crawled_home):
+    key_file = crawled_home / "keys" / "lagesbild.key"
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    key_hex = key_file.read_text().strip()
+    needles = {key_hex, key_hex[:32], key_hex.upper()}
+    assert set(scan_for_plaintext(crawled_home, needles)) == {"keys/lagesbild.key"}
+    raw = bytes.fromhex(key_hex)
+    assert not any(raw in p.read_bytes() for p in crawled_home.rglob("*") if p.is_file() and p != key_file)
+
+
 def test_the_scan_would_catch_a_leak(tmp_path):
     (tmp_path / "leak.log").write_text("kontakt 070-1740605", encoding="utf-8")
     assert scan_for_plaintext(tmp_path, phone_forms("+46701740605")) == {"leak.log": ["070-1740605"]}
