@@ -92,13 +92,16 @@ def count_observations(
     ads: dict[tuple[str, str], set[str]] = defaultdict(set)
     profiles: dict[tuple[str, str], set[str]] = defaultdict(set)
     phones: dict[tuple[str, str], set[str]] = defaultdict(set)
-    label_cache: dict[object, str] = {}
+    label_of: dict[object, str] = {}
+    region_of: dict[str | None, str] = {}
     for obs in observations:
-        label = label_cache.get(obs.observed_at)
+        label = label_of.get(obs.observed_at)
         if label is None:
-            label = period_label(local_date(obs.observed_at), period)
-            label_cache[obs.observed_at] = label
-        key = (label, region_key(geography, level, obs.kommun_code))
+            label = label_of[obs.observed_at] = period_label(local_date(obs.observed_at), period)
+        region = region_of.get(obs.kommun_code)
+        if region is None:
+            region = region_of[obs.kommun_code] = region_key(geography, level, obs.kommun_code)
+        key = (label, region)
         ads[key].add(obs.ad_token)
         if obs.profile_token:
             profiles[key].add(obs.profile_token)

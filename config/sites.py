@@ -5,7 +5,7 @@ import hashlib
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Literal, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -46,9 +46,6 @@ class FieldSpec(_Strict):
 def _coerce_field(value: object) -> object:
     # A bare string is a CSS selector whose text is the value.
     return {"css": value} if isinstance(value, str) else value
-
-
-SelectorField = Annotated[FieldSpec, Field()]
 
 
 class ListingConfig(_Strict):

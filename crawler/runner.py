@@ -269,8 +269,13 @@ def _connect(crawler, crawl: _SiteCrawl, store, progress: ProgressCallback | Non
             )
         notify("done")
 
-    crawler.signals.connect(on_item, signal=signals.item_scraped)
-    crawler.signals.connect(lambda response, request, spider: notify("page"), signal=signals.response_received, weak=False)
-    crawler.signals.connect(on_closed, signal=signals.spider_closed, weak=False)
-    crawler.signals.connect(lambda *a, **k: notify("error"), signal=signals.item_error, weak=False)
-    crawler._lagesbild_handlers = (on_item, on_closed)  # keep strong references
+    def on_page(response, request, spider) -> None:
+        notify("page")
+
+    def on_error(*args, **kwargs) -> None:
+        notify("error")
+
+    for handler, signal in ((on_item, signals.item_scraped), (on_page, signals.response_received),
+                            (on_closed, signals.spider_closed), (on_error, signals.item_error),
+                            (on_error, signals.spider_error)):
+        crawler.signals.connect(handler, signal=signal, weak=False)

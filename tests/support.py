@@ -13,6 +13,16 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
 
+# PTS ranges reserved for fiction, as national numbers without the trunk 0 (kept independent of the sandbox code).
+FICTION_RANGES = [
+    (701740605, 701740699),
+    (846500400, 846500499),
+    (313900600, 313900699),
+    (406280400, 406280499),
+    (980319200, 980319299),
+]
+
+
 class Obs(NamedTuple):
     """An observation row as analysis reads it, for synthetic inputs."""
 

@@ -7,15 +7,9 @@ from pathlib import Path
 
 import phonenumbers
 
+from support import FICTION_RANGES
+
 ROOT = Path(__file__).resolve().parents[1]
-# Ranges PTS reserves for use in fiction (national significant numbers, without the leading 0).
-FICTION_RANGES = [
-    (701740605, 701740699),
-    (846500400, 846500499),
-    (313900600, 313900699),
-    (406280400, 406280499),
-    (980319200, 980319299),
-]
 TEXT_SUFFIXES = {".py", ".html", ".json", ".yaml", ".yml", ".md", ".csv", ".txt", ".toml", ".cfg", ".ini"}
 SKIP_PARTS = {"geo"}  # SCB/GeoNames tables: codes and populations, no phone numbers
 

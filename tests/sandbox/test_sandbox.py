@@ -16,17 +16,10 @@ from bs4 import BeautifulSoup
 from lagesbild.sandbox.geography import load_kommuner
 from lagesbild.sandbox.market import build_market
 from lagesbild.sandbox.server import SandboxServer
+from support import FICTION_RANGES
 
 AS_OF = "2025-11-20T15:00:00+01:00"
 
-# PTS ranges reserved for fiction, as national numbers without the trunk 0 (kept independent of the sandbox code).
-FICTION_RANGES = [
-    (701740605, 701740699),
-    (846500400, 846500499),
-    (313900600, 313900699),
-    (406280400, 406280499),
-    (980319200, 980319299),
-]
 
 
 @pytest.fixture(scope="module")
