@@ -113,6 +113,26 @@ def parser_rate(rounds: int) -> tuple[float, int]:
     return rounds * len(pages) / (time.perf_counter() - started), len(pages)
 
 
+def place_rates(calls: int) -> tuple[float, float, int]:
+    """Strings/s resolving real locality names with small variations: first sight, then repeated."""
+    from crawler.places import build_place_resolver
+    from config.settings import load_settings
+
+    rng = random.Random(11)
+    names = [place.name for place in load_geography().place_names]
+    variants = [rng.choice([n, n.lower(), n + " C", n + " centrum", n.upper()]) for n in names]
+    resolver = build_place_resolver(load_settings())
+    started = time.perf_counter()
+    for text in variants:
+        resolver.resolve(text)
+    cold = len(variants) / (time.perf_counter() - started)
+    stream = [rng.choice(variants) for _ in range(calls)]
+    started = time.perf_counter()
+    for text in stream:
+        resolver.resolve(text)
+    return cold, calls / (time.perf_counter() - started), len(variants)
+
+
 def synthetic_store(observations: int, days: int):
     """A SQLite store with `observations` sightings spread over `days` daily runs (a fictional market)."""
     home = Path(tempfile.mkdtemp(prefix="lagesbild-bench-"))
@@ -152,6 +172,8 @@ def main() -> None:
         print(f"browser crawl peak RSS: crawl process {rss.crawl_peak_kib / 1024:.0f} MiB, browser processes {rss.browser_peak_kib / 1024:.0f} MiB")
     rate, cases = parser_rate(args.parser_rounds)
     print(f"parser: {rate:.0f} detail pages/s ({cases} saved pages × {args.parser_rounds})")
+    cold, cached, distinct = place_rates(200_000)
+    print(f"place resolution: {cold:,.0f} strings/s first time, {cached:,.0f} strings/s repeated ({distinct:,} distinct texts)")
     store, stored = synthetic_store(args.observations, args.days)
     geography = load_geography()
     started = time.perf_counter()

@@ -1,9 +1,9 @@
-"""Geography tables: kommun → län → polisregion → riket, population, and place names."""
+"""Geography tables: kommun → län → polisregion → riket, population, place names, districts and aliases."""
 from __future__ import annotations
 
 import csv
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -15,6 +15,11 @@ KOMMUNER_FILE = "kommuner.csv"
 LAN_FILE = "lan_polisregion.csv"
 POPULATION_FILE = "folkmangd_kommun_2019.csv"
 PLACE_NAMES_FILE = "orter_combined.csv"
+DISTRICTS_FILE = "storstad_stadsdelar_kuraterad.csv"
+ALIASES_FILE = "aliases.csv"
+ABROAD_FILE = "abroad.csv"
+LANDSKAP_FILE = "landskap.csv"
+POPULATION_COLUMNS = ("kommunkod", "kommunnamn", "folkmangd", "ar")
 
 # The seven police regions (since 2015), in the fixed order used for reports.
 POLISREGIONER: tuple[str, ...] = ("Nord", "Mitt", "Stockholm", "Öst", "Väst", "Syd", "Bergslagen")
@@ -54,6 +59,41 @@ class PlaceName:
     evidence: int
 
 
+@dataclass(frozen=True)
+class District:
+    """A big-city district or colloquial area; generic ones ("Centrum", "Söder") need the city named too."""
+
+    name: str
+    kommun_code: str
+    level: str
+    needs_city_context: bool
+
+
+@dataclass(frozen=True)
+class PlaceAlias:
+    """An abbreviation or colloquial name for one kommun ("Gbg" → 1480), with a note on why."""
+
+    alias: str
+    kommun_code: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class AbroadPlace:
+    """A foreign place or country that ads name ("Oslo", "Norge"); never counted in a kommun."""
+
+    name: str
+    country: str
+
+
+@dataclass(frozen=True)
+class Landskap:
+    """A province or land (landsdel) and the län codes that cover it (a superset where it straddles län)."""
+
+    name: str
+    lan_codes: tuple[str, ...]
+
+
 # eq=False: identity equality and hashing; the tables are large and hold dicts.
 @dataclass(frozen=True, eq=False)
 class Geography:
@@ -65,6 +105,10 @@ class Geography:
     population: dict[str, int]
     population_year: int
     place_names: tuple[PlaceName, ...]
+    districts: tuple[District, ...] = field(default=())
+    aliases: tuple[PlaceAlias, ...] = field(default=())
+    abroad: tuple[AbroadPlace, ...] = field(default=())
+    landskap: tuple[Landskap, ...] = field(default=())
 
     def lan_of(self, kommun_code: str) -> Lan:
         """The län a kommun belongs to."""
@@ -137,11 +181,14 @@ class Geography:
         return code
 
 
-def load_geography(geo_dir: Path | None = None) -> Geography:
-    """Read and validate the geography CSVs; the default folder is read once and cached."""
-    if geo_dir is None:
+def load_geography(geo_dir: Path | None = None, population_file: Path | None = None) -> Geography:
+    """Read and validate the geography CSVs; the default folder is read once and cached.
+
+    `population_file` (columns kommunkod,kommunnamn,folkmangd,ar) replaces the folder's population table.
+    """
+    if geo_dir is None and population_file is None:
         return _load_default()
-    return _load(Path(geo_dir))
+    return _load(Path(geo_dir) if geo_dir is not None else DEFAULT_GEO_DIR, population_file)
 
 
 @functools.lru_cache(maxsize=1)
@@ -149,10 +196,16 @@ def _load_default() -> Geography:
     return _load(DEFAULT_GEO_DIR)
 
 
-def _load(geo_dir: Path) -> Geography:
+def load_place_aliases(path: Path, geography: Geography | None = None) -> tuple[PlaceAlias, ...]:
+    """A user's alias file (CSV alias,kommunkod with an optional note column), checked against the kommuner."""
+    kommuner = (geography or load_geography()).kommuner
+    return _read_aliases(Path(path), kommuner)
+
+
+def _load(geo_dir: Path, population_file: Path | None = None) -> Geography:
     lan = _read_lan(geo_dir / LAN_FILE)
     kommuner = _read_kommuner(geo_dir / KOMMUNER_FILE, lan)
-    population, year = _read_population(geo_dir / POPULATION_FILE, kommuner)
+    population, year = _read_population(Path(population_file or geo_dir / POPULATION_FILE), kommuner)
     place_names = _read_place_names(geo_dir / PLACE_NAMES_FILE, kommuner)
     return Geography(
         kommuner=kommuner,
@@ -161,22 +214,30 @@ def _load(geo_dir: Path) -> Geography:
         population=population,
         population_year=year,
         place_names=place_names,
+        districts=_read_districts(geo_dir / DISTRICTS_FILE, kommuner),
+        aliases=_read_aliases(geo_dir / ALIASES_FILE, kommuner),
+        abroad=_read_abroad(geo_dir / ABROAD_FILE),
+        landskap=_read_landskap(geo_dir / LANDSKAP_FILE, lan),
     )
 
 
-def _read_rows(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
-    """All rows of a CSV as (line number, stripped values); checks the header and empty cells."""
+def _read_rows(
+    path: Path, columns: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> list[tuple[int, dict[str, str]]]:
+    """All rows of a CSV as (line number, stripped values); checks the header and empty required cells."""
     try:
-        with path.open(encoding="utf-8", newline="") as f:
+        with path.open(encoding="utf-8-sig", newline="") as f:
             reader = csv.DictReader(f)
             missing = [c for c in columns if c not in (reader.fieldnames or [])]
             if missing:
                 raise ConfigError(str(path), "header", f"missing column(s): {', '.join(missing)}")
             rows = []
             for row in reader:
-                values = {c: (row.get(c) or "").strip() for c in columns}
-                for column, value in values.items():
-                    if not value:
+                if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
+                    continue  # blank line
+                values = {c: (row.get(c) or "").strip() for c in (*columns, *optional)}
+                for column in columns:
+                    if not values[column]:
                         raise ConfigError(str(path), f"line {reader.line_num}: {column}", "empty value")
                 rows.append((reader.line_num, values))
             return rows
@@ -244,7 +305,7 @@ def _read_kommuner(path: Path, lan: dict[str, Lan]) -> dict[str, Kommun]:
 def _read_population(path: Path, kommuner: dict[str, Kommun]) -> tuple[dict[str, int], int]:
     population: dict[str, int] = {}
     years: set[int] = set()
-    for line, row in _read_rows(path, ("kommunkod", "kommunnamn", "folkmangd", "ar")):
+    for line, row in _read_rows(path, POPULATION_COLUMNS):
         code = row["kommunkod"]
         if code not in kommuner:
             raise ConfigError(str(path), f"line {line}: kommunkod", f"unknown kommun code {code!r}")
@@ -268,6 +329,60 @@ def _read_place_names(path: Path, kommuner: dict[str, Kommun]) -> tuple[PlaceNam
         evidence = _parse_int(path, line, "evidence", row["evidence"])
         names.append(PlaceName(name=row["name"], kommun_code=row["kommunkod"], evidence=evidence))
     return tuple(names)
+
+
+def _read_districts(path: Path, kommuner: dict[str, Kommun]) -> tuple[District, ...]:
+    districts = []
+    for line, row in _read_rows(path, ("name", "kommunkod", "level", "generic_needs_city_context")):
+        _check_kommun(path, line, row["kommunkod"], kommuner)
+        generic = row["generic_needs_city_context"].lower()
+        if generic not in ("yes", "no"):
+            raise ConfigError(
+                str(path), f"line {line}: generic_needs_city_context", f"expected yes or no, got {generic!r}"
+            )
+        districts.append(District(row["name"], row["kommunkod"], row["level"], generic == "yes"))
+    return tuple(districts)
+
+
+def _read_aliases(path: Path, kommuner: dict[str, Kommun]) -> tuple[PlaceAlias, ...]:
+    aliases: list[PlaceAlias] = []
+    seen: dict[str, tuple[int, str]] = {}
+    for line, row in _read_rows(path, ("alias", "kommunkod"), optional=("note",)):
+        alias, code = row["alias"], row["kommunkod"]
+        if not any(ch.isalpha() for ch in alias):
+            raise ConfigError(str(path), f"line {line}: alias", f"{alias!r} has no letters")
+        _check_code(path, line, "kommunkod", code, 4)
+        _check_kommun(path, line, code, kommuner)
+        key = " ".join(alias.casefold().split())
+        if key in seen and seen[key][1] != code:
+            raise ConfigError(
+                str(path), f"line {line}: alias",
+                f"{alias!r} already maps to {seen[key][1]} on line {seen[key][0]}",
+            )
+        seen[key] = (line, code)
+        aliases.append(PlaceAlias(alias, code, row["note"]))
+    return tuple(aliases)
+
+
+def _read_abroad(path: Path) -> tuple[AbroadPlace, ...]:
+    return tuple(AbroadPlace(row["name"], row["country"]) for _, row in _read_rows(path, ("name", "country")))
+
+
+def _read_landskap(path: Path, lan: dict[str, Lan]) -> tuple[Landskap, ...]:
+    landskap = []
+    for line, row in _read_rows(path, ("name", "lanskoder")):
+        codes = tuple(code.strip() for code in row["lanskoder"].split("|"))
+        for code in codes:
+            _check_code(path, line, "lanskoder", code, 2)
+            if code not in lan:
+                raise ConfigError(str(path), f"line {line}: lanskoder", f"län {code} is not in {LAN_FILE}")
+        landskap.append(Landskap(row["name"], codes))
+    return tuple(landskap)
+
+
+def _check_kommun(path: Path, line: int, code: str, kommuner: dict[str, Kommun]) -> None:
+    if code not in kommuner:
+        raise ConfigError(str(path), f"line {line}: kommunkod", f"unknown kommun code {code!r}")
 
 
 def _parse_int(path: Path, line: int, column: str, value: str) -> int:

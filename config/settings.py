@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     home: Path = Path("var")
     database_url: str | None = None
     key_file: Path | None = None
+    place_aliases_file: Path | None = None
     sites_dir: Path = BUNDLED_SITES_DIR
     sandbox_url: str = DEFAULT_SANDBOX_URL
     user_agent: str = "lagesbild/0.1 (+https://www.jamstalldhetsmyndigheten.se; NSPM market monitoring)"
@@ -61,6 +62,18 @@ class Settings(BaseSettings):
         return self.resolved_home / "keys" / "lagesbild.key"
 
     @property
+    def resolved_place_aliases_file(self) -> Path:
+        """The user's own place aliases (CSV alias,kommunkod[,note]); used when the file exists."""
+        if self.place_aliases_file:
+            return self.place_aliases_file.expanduser().resolve()
+        return self.resolved_home / "place_aliases.csv"
+
+    @property
+    def population_file(self) -> Path:
+        """Population written by `lagesbild geo refresh`; replaces the bundled 2019 figures when present."""
+        return self.resolved_home / "geo" / "folkmangd_kommun.csv"
+
+    @property
     def log_dir(self) -> Path:
         return self.resolved_home / "logs"
 
@@ -77,3 +90,11 @@ def load_settings() -> Settings:
         first = exc.errors()[0]
         field = "LAGESBILD_" + str(first["loc"][0]).upper() if first["loc"] else "LAGESBILD_*"
         raise ConfigError("environment", field, first["msg"]) from None
+
+
+def load_settings_geography(settings: Settings):
+    """The geography with the population file from `geo refresh`, when there is one."""
+    from config.geo import load_geography
+
+    population = settings.population_file
+    return load_geography(population_file=population) if population.exists() else load_geography()

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
+from collections import Counter
 from datetime import datetime
 
 from cryptography.hazmat.primitives import hashes
@@ -13,6 +15,20 @@ from parsers.places import PlaceResolver
 from parsers.records import AdRecord, ObservedAd
 
 IDENTIFIER_KINDS = ("phone", "site_ad_id", "site_profile_id")
+WITHHELD_PLACE_TEXT = "(utelämnad)"
+MAX_PLACE_TEXT = 60
+_SAFE_PLACE_TEXT = re.compile(r"^[^\W\d_]+(?:[ .,'&()/-]+[^\W\d_]+)*\.?$")
+
+
+def safe_place_text(text: str) -> str:
+    """A place text fit to keep as an aggregate: letters and light punctuation only, else withheld.
+
+    Anything with digits, @, URLs or other symbols could carry a phone number or a handle.
+    """
+    collapsed = " ".join(text.split()).casefold()
+    if len(collapsed) > MAX_PLACE_TEXT or not _SAFE_PLACE_TEXT.match(collapsed):
+        return WITHHELD_PLACE_TEXT
+    return collapsed
 
 
 def derive_subkey(master: SecretKey, kind: str) -> bytes:
@@ -47,9 +63,17 @@ class Anonymiser:
     def __init__(self, tokeniser: Tokeniser, places: PlaceResolver) -> None:
         self.tokeniser = tokeniser
         self.places = places
+        self._unresolved: dict[str, Counter] = {}
+
+    def take_unresolved(self, site: str) -> dict[tuple[str, str], int]:
+        """(place text, reason) counts of the site's places that could not be resolved, since the last call."""
+        return dict(self._unresolved.pop(site, Counter()))
 
     def observe(self, record: AdRecord, observed_at: datetime) -> ObservedAd:
         place = self.places.resolve(record.location_text, context=record.region_context)
+        if place.primary is None and record.location_text:
+            tally = self._unresolved.setdefault(record.site, Counter())
+            tally[(safe_place_text(record.location_text), place.reason or "none")] += 1
         return ObservedAd(
             site=record.site,
             ad_token=self.tokeniser.site_id("site_ad_id", record.site, record.site_ad_id),

@@ -16,6 +16,7 @@ from crawler.anonymiser import Anonymiser, Tokeniser
 from crawler.browser import find_chromium, launch_options
 from crawler.keys import load_or_create_key
 from crawler.logredact import RedactingFilter
+from crawler.places import build_place_resolver
 from crawler.spider import SiteSpider
 from parsers.records import ObservedAd
 from parsers.registry import parser_for
@@ -160,11 +161,8 @@ def configure_crawl_logging(settings: Settings, started: datetime) -> str:
 
 
 def _anonymiser(settings: Settings) -> Anonymiser:
-    from config.geo import load_geography
-    from parsers.places import PlaceResolver
-
     key = load_or_create_key(settings.resolved_key_file)
-    return Anonymiser(Tokeniser(key), PlaceResolver(load_geography()))
+    return Anonymiser(Tokeniser(key), build_place_resolver(settings))
 
 
 @dataclass
@@ -215,7 +213,7 @@ def run_crawls(
             "custom_settings": scrapy_settings(site, settings, store, run_id),
         })
         crawler = process.create_crawler(spidercls)
-        _connect(crawler, crawl, store, progress)
+        _connect(crawler, crawl, store, progress, anonymiser, observed_at)
         process.crawl(
             crawler, site=site, anonymiser=anonymiser, observed_at=observed_at,
             max_detail_pages=max_detail_pages,
@@ -234,7 +232,8 @@ def run_crawls(
     return outcomes
 
 
-def _connect(crawler, crawl: _SiteCrawl, store, progress: ProgressCallback | None) -> None:
+def _connect(crawler, crawl: _SiteCrawl, store, progress: ProgressCallback | None,
+             anonymiser: Anonymiser, observed_at: datetime) -> None:
     from store import repository
 
     name = crawl.site.name
@@ -260,7 +259,9 @@ def _connect(crawler, crawl: _SiteCrawl, store, progress: ProgressCallback | Non
             listing_pages=int(stats.get("lagesbild/listing_pages", 0)),
             finish_reason=reason, note=note, observations=tuple(crawl.items),
         )
+        unresolved = anonymiser.take_unresolved(name)
         if store is not None and crawl.run_id is not None:
+            repository.add_unresolved_places(store, name, unresolved, observed_at)
             outcome = crawl.outcome
             repository.finish_run(
                 store, crawl.run_id, status, pages=outcome.pages, items=outcome.items,

@@ -14,8 +14,7 @@ from analysis import disclosure
 from analysis.counts import LEVELS
 from analysis.periods import PERIODS
 from analysis.queries import load_counts, load_coverage
-from config.geo import load_geography
-from config.settings import BUNDLED_SITES_DIR, Settings, load_settings
+from config.settings import BUNDLED_SITES_DIR, Settings, load_settings, load_settings_geography
 from config.sites import SiteConfig, get_site, load_sites
 from lagesbild.display import CrawlProgress, published_table, print_coverage
 from lagesbild.errors import USER_ERRORS
@@ -46,6 +45,16 @@ def db_group() -> None:
     """Database schema."""
 
 
+@app.group("places")
+def places_group() -> None:
+    """Place resolution: from ad location texts to kommun codes."""
+
+
+@app.group("geo")
+def geo_group() -> None:
+    """Geography tables: kommuner, län, police regions and population."""
+
+
 def _day(value: datetime | None) -> date | None:
     return value.date() if value else None
 
@@ -57,7 +66,7 @@ def _open_store(settings: Settings):
 
 
 def _protected_counts(settings: Settings, store, level: str, period: str, since, until):
-    table = load_counts(store, load_geography(), level, period, _day(since), _day(until))
+    table = load_counts(store, load_settings_geography(settings), level, period, _day(since), _day(until))
     return disclosure.protect(table, settings.small_cell_threshold)
 
 
@@ -208,10 +217,94 @@ def export(level: str, period: str, fmt: str, output: Path, since, until) -> Non
     store = _open_store(settings)
     table = _protected_counts(settings, store, level, period, since, until)
     try:
-        rows = write_export(table, load_geography(), output, fmt)
+        rows = write_export(table, load_settings_geography(settings), output, fmt)
     except OSError as exc:
         raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
     console.print(f"Wrote {rows} rows to {output}")
+
+
+# --- places and geography -----------------------------------------------------
+
+@places_group.command("explain")
+@click.argument("text")
+@click.option("--context", help="Context, e.g. the site's region page (\"Skåne\").")
+def places_explain(text: str, context: str | None) -> None:
+    """Show how a place text resolves, and why.  Example: lagesbild places explain "Gbg centrum"
+    """
+    from crawler.places import build_place_resolver
+
+    settings = load_settings()
+    geography = load_settings_geography(settings)
+    result = build_place_resolver(settings).resolve(text, context=context)
+    for step in getattr(result, "trace", ()):
+        console.print(f"  · {step}", markup=False, highlight=False, soft_wrap=True)
+    names = ", ".join(f"{code} {geography.kommuner[code].name} ({geography.lan_of(code).name}, "
+                      f"polisregion {geography.polisregion_of(code)})" for code in result.kommun_codes)
+    status = result.status if result.reason in (None, "ambiguous") else f"unresolved:{result.reason}"
+    console.print(f"{status}: {names or '—'}", markup=False, highlight=False, soft_wrap=True)
+    console.print(f"why: {result.explanation}", markup=False, highlight=False, soft_wrap=True)
+
+
+@places_group.command("resolve")
+@click.argument("source", type=click.File("r", encoding="utf-8"), default="-")
+@click.option("--context", help="Context applied to every line, e.g. a region page name.")
+def places_resolve(source, context: str | None) -> None:
+    """Resolve place texts in bulk, one per line, to CSV input,kommunkod,status.
+
+    Example: lagesbild places resolve places.txt > resolved.csv
+    """
+    import csv
+
+    from crawler.places import build_place_resolver
+
+    resolver = build_place_resolver(load_settings())
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(["input", "kommunkod", "status"])
+    for line in source:
+        text = line.rstrip("\r\n")
+        result = resolver.resolve(text, context=context)
+        status = result.status if result.status != "unresolved" else f"unresolved:{result.reason}"
+        writer.writerow([text, result.primary or "", status])
+
+
+@places_group.command("unresolved")
+@click.option("--top", type=click.IntRange(min=1), default=50, show_default=True, help="How many to list.")
+def places_unresolved(top: int) -> None:
+    """The most frequent place texts seen in crawls that could not be resolved (aggregate counts only).
+
+    Example: lagesbild places unresolved --top 20
+    """
+    from store import repository
+
+    settings = load_settings()
+    table = Table(title="Unresolved place texts (all crawls)")
+    for column in ("text", "reason", "count", "sites", "last seen (UTC)"):
+        table.add_column(column)
+    for place in repository.top_unresolved_places(_open_store(settings), top=top):
+        table.add_row(place.text, place.reason, str(place.count), ", ".join(place.sites), f"{place.last_seen:%Y-%m-%d}")
+    console.print(table)
+    console.print(f"Add an alias with: echo 'text,kommunkod' >> {settings.resolved_place_aliases_file}")
+
+
+@geo_group.command("refresh")
+@click.option("--population", "population_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              required=True, help="SCB TAB638/BE0101N1 download (CSV or JSON-stat2) or Kolada N01951 JSON.")
+@click.option("--year", type=click.IntRange(1968, 2100), help="Year to take (default: the latest in the file).")
+def geo_refresh(population_file: Path, year: int | None) -> None:
+    """Replace the bundled population figures with a newer downloaded table.
+
+    Example: lagesbild geo refresh --population BE0101N1.csv
+    """
+    from config.geo import load_geography
+    from config.population import read_population_file, write_population_csv
+
+    settings = load_settings()
+    table = read_population_file(population_file, year)
+    names = {code: kommun.name for code, kommun in load_geography().kommuner.items()}
+    write_population_csv(table, names, settings.population_file)
+    total = sum(table.by_kommun[code] for code in names)
+    console.print(f"Population {table.year} ({table.source}, {total:,} inhabitants in 290 kommuner) "
+                  f"written to {settings.population_file}")
 
 
 # --- runs and db -----------------------------------------------------------
@@ -268,7 +361,7 @@ def demo() -> None:
     print_coverage(console, load_coverage(store))
     csv_path = settings.export_dir / "kommun-manad.csv"
     kommun_table = _protected_counts(settings, store, "kommun", "month", None, None)
-    write_export(kommun_table, load_geography(), csv_path)
+    write_export(kommun_table, load_settings_geography(settings), csv_path)
     console.print(f"Municipal CSV (kommun × month): {csv_path}")
     console.print(f"Database: {settings.resolved_database_url}")
     if any(o.status == "failed" for o in outcomes):

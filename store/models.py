@@ -109,3 +109,21 @@ class Observation(SQLModel, table=True):
     category: str = Field(max_length=CATEGORY_LEN)
     observed_at: datetime = Field(sa_type=UtcDateTime)
     posted_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+PLACE_TEXT_LEN = 80
+
+
+class UnresolvedPlace(SQLModel, table=True):
+    """How often a place text could not be resolved, per site: aggregated strings only, never per ad."""
+
+    __tablename__ = "unresolved_place"
+    __table_args__ = (UniqueConstraint("site_id", "text", "reason", name="uq_unresolved_place"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: int = Field(sa_column_args=[ForeignKey("site.id", name="fk_unresolved_place_site")])
+    text: str = Field(max_length=PLACE_TEXT_LEN)
+    reason: str = Field(max_length=UNRESOLVED_REASON_LEN)
+    count: int = Field(default=0)
+    first_seen: datetime = Field(sa_type=UtcDateTime)
+    last_seen: datetime = Field(sa_type=UtcDateTime)

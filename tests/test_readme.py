@@ -44,9 +44,18 @@ def test_every_command_appears_in_the_readme(command):
     assert any(line.startswith(f"lagesbild {command}") for line in readme_command_lines()), command
 
 
+INPUT_SUFFIXES = (".txt", ".csv", ".json")
+
+
 @pytest.mark.parametrize("line", readme_command_lines())
-def test_readme_command_lines_parse(line):
+def test_readme_command_lines_parse(line, tmp_path, monkeypatch):
     args = shlex.split(line)[1:]
+    if ">" in args:  # a shell redirection is not the command's
+        args = args[: args.index(">")]
+    monkeypatch.chdir(tmp_path)
+    for previous, token in zip(["", *args], args):  # the files an example reads exist for a user who runs it
+        if token.endswith(INPUT_SUFFIXES) and previous not in {"-o", "--output", ">"}:
+            (tmp_path / token).write_text("", encoding="utf-8")
     command: click.Command = app
     name = "lagesbild"
     while isinstance(command, click.Group):  # README lines give no group-level options

@@ -190,3 +190,92 @@ def test_missing_file_is_rejected(tmp_path: Path) -> None:
     (geo_dir / "orter_combined.csv").unlink()
     with pytest.raises(ConfigError):
         load_geography(geo_dir)
+
+
+def test_districts_loaded(geo: Geography) -> None:
+    rows = _csv_rows("storstad_stadsdelar_kuraterad.csv")
+    assert len(geo.districts) == len(rows) == 73
+    generic = {(d.name, d.kommun_code) for d in geo.districts if d.needs_city_context}
+    assert ("Centrum", "1480") in generic and ("Söder", "0180") in generic and ("Haga", "1480") in generic
+    assert not any(d.needs_city_context for d in geo.districts if d.name in ("Södermalm", "Möllan", "Hisingen"))
+
+
+def test_bundled_aliases_are_documented(geo: Geography) -> None:
+    assert len(geo.aliases) == len(_csv_rows("aliases.csv"))
+    assert all(a.kommun_code in geo.kommuner and a.note for a in geo.aliases)
+    by_alias = {a.alias: a.kommun_code for a in geo.aliases}
+    assert by_alias["Sthlm"] == "0180" and by_alias["Gbg"] == "1480" and by_alias["Övik"] == "2284"
+
+
+def _fold(text: str) -> str:
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
+
+
+def test_abroad_names_do_not_shadow_swedish_places(geo: Geography) -> None:
+    swedish = {_fold(p.name) for p in geo.place_names} | {_fold(k.name) for k in geo.kommuner.values()}
+    swedish |= {_fold(d.name) for d in geo.districts} | {_fold(a.alias) for a in geo.aliases}
+    both = {p.name for p in geo.abroad if _fold(p.name) in swedish}
+    # Danmark is also a locality in Uppsala kommun; the resolver lets the Swedish name win when it stands alone.
+    assert both == {"Danmark"}
+    assert {"Oslo", "Köpenhamn", "Helsingfors", "Åbo", "Berlin", "London", "Tallinn", "Riga", "Norge",
+            "Thailand", "Dubai"} <= {p.name for p in geo.abroad}
+
+
+def test_landskap_cover_real_lan(geo: Geography) -> None:
+    names = {s.name: s.lan_codes for s in geo.landskap}
+    assert names["Småland"] == ("06", "07", "08", "13")
+    assert all(code in geo.lan for codes in names.values() for code in codes)
+    lan_short = {lan.name.removesuffix(" län").rstrip("s").casefold() for lan in geo.lan.values()}
+    assert not {name.casefold() for name in names} & lan_short  # a län's own name means the län
+
+
+def test_population_file_replaces_the_bundled_figures(tmp_path: Path) -> None:
+    rows = _csv_rows("folkmangd_kommun_2019.csv")
+    path = tmp_path / "folkmangd.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["kommunkod", "kommunnamn", "folkmangd", "ar"])
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({**row, "folkmangd": int(row["folkmangd"]) + 1, "ar": 2024})
+    geo = load_geography(population_file=path)
+    assert geo is not load_geography()
+    assert geo.population_year == 2024
+    assert geo.population_of("riket") == 10_327_589 + 290
+    assert len(geo.place_names) == len(load_geography().place_names)
+
+
+def test_bad_population_file_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "folkmangd.csv"
+    path.write_text("kommunkod,kommunnamn,folkmangd,ar\n0114,Upplands Väsby,many,2024\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_geography(population_file=path)
+    assert err.value.file == str(path)
+    assert err.value.field == "line 2: folkmangd"
+
+
+def test_bad_district_flag_is_rejected(tmp_path: Path) -> None:
+    geo_dir = _copy_geo(tmp_path)
+    districts = geo_dir / "storstad_stadsdelar_kuraterad.csv"
+    _rewrite(districts, lambda lines: [lines[0], lines[1].replace(",no", ",maybe"), *lines[2:]])
+    with pytest.raises(ConfigError) as err:
+        load_geography(geo_dir)
+    assert err.value.field == "line 2: generic_needs_city_context"
+
+
+def test_bad_bundled_alias_is_rejected(tmp_path: Path) -> None:
+    geo_dir = _copy_geo(tmp_path)
+    _rewrite(geo_dir / "aliases.csv", lambda lines: [*lines, "Nowhere,9999,test\n"])
+    with pytest.raises(ConfigError) as err:
+        load_geography(geo_dir)
+    assert err.value.file.endswith("aliases.csv")
+    assert err.value.field.endswith(": kommunkod")
+
+
+def test_landskap_with_unknown_lan_is_rejected(tmp_path: Path) -> None:
+    geo_dir = _copy_geo(tmp_path)
+    _rewrite(geo_dir / "landskap.csv", lambda lines: [*lines, "Atlantis,02,test\n"])
+    with pytest.raises(ConfigError) as err:
+        load_geography(geo_dir)
+    assert "lanskoder" in err.value.field

@@ -91,3 +91,29 @@ def test_observation_keeps_only_tokens_and_a_kommun_code():
 def test_ad_record_repr_hides_plaintext():
     record = make_record()
     assert PHONE not in repr(record) and "Lina" not in str(record)
+
+
+@pytest.mark.parametrize("text, kept", [
+    ("Hela Sverige", "hela sverige"),
+    ("  Möllan  ", "möllan"),
+    ("Norrköping / Linköping", "norrköping / linköping"),
+    ("Ring 070-174 06 05", "(utelämnad)"),
+    ("lina@example.se", "(utelämnad)"),
+    ("https://x.test/lina", "(utelämnad)"),
+    ("snapchat: lina_93", "(utelämnad)"),
+    ("a" * 61, "(utelämnad)"),
+])
+def test_only_harmless_place_texts_are_kept(text, kept):
+    from crawler.anonymiser import safe_place_text
+
+    assert safe_place_text(text) == kept
+
+
+def test_unresolved_places_are_tallied_per_site_without_ad_links():
+    anonymiser = Anonymiser(Tokeniser(SecretKey(b"a" * 32)), PlaceResolver(load_geography()))
+    for location in ("Hela Sverige", "hela sverige", "Göteborg", "Xyzzyville"):
+        anonymiser.observe(make_record(location_text=location), observed_at=None)
+    anonymiser.observe(make_record(site="stjarnsida", location_text="Hela Sverige"), observed_at=None)
+    assert anonymiser.take_unresolved("nattsida") == {("hela sverige", "nationwide"): 2, ("xyzzyville", "none"): 1}
+    assert anonymiser.take_unresolved("nattsida") == {}
+    assert anonymiser.take_unresolved("stjarnsida") == {("hela sverige", "nationwide"): 1}

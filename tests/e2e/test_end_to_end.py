@@ -168,3 +168,11 @@ def test_sites_check_prints_tokens_not_plaintext(sandbox, truth, tmp_path):
     phones = {item["phone_e164"] for item in truth["listings"] if item["phone_e164"]}
     assert not any(form in result.stdout for phone in phones for form in phone_forms(phone))
     assert not (tmp_path / "lagesbild.db").exists()
+
+
+def test_unresolved_places_are_kept_only_as_aggregates(crawled_home, truth):
+    nationwide = sum(1 for item in truth["listings"] if item["kommun_code"] is None)
+    result = run_cli("places", "unresolved", "--top", "5", home=crawled_home)
+    assert result.returncode == 0, result.stderr
+    row = next(line for line in result.stdout.splitlines() if "hela sverige" in line)
+    assert "nationwide" in row and f" {nationwide} " in row
