@@ -117,8 +117,19 @@ def region_for_kommun(kommun: Kommun | None) -> str:
     return CATCH_ALL_REGION
 
 
-# How an ad writes its municipality, with weights.
-LOCATION_FORM_WEIGHTS: dict[str, int] = {"exact": 60, "lower": 15, "no_diacritics": 25}
+# How an ad writes its municipality, with weights; forms that do not apply fall back to the exact name.
+LOCATION_FORM_WEIGHTS: dict[str, int] = {
+    "exact": 45, "lower": 10, "no_diacritics": 15, "suffix": 10,
+    "abbreviation": 6, "district": 6, "typo": 3, "two_cities": 5,
+}
+# Real-world ways ads write the big cities (the ad's kommun stays the truth).
+ABBREVIATIONS = {"0180": ("Sthlm", "Stholm"), "1480": ("Gbg", "Göttet"), "0680": ("Jkpg",),
+                 "1283": ("Hbg",), "0580": ("Lkpg",)}
+DISTRICTS = {"0180": ("Södermalm", "Kungsholmen", "Östermalm", "Sthlm Söder"),
+             "1480": ("Hisingen", "Majorna", "Gbg centrum"),
+             "1280": ("Möllan", "Limhamn", "Malmö C")}
+TYPOS = {"1480": "Götebrog", "0180": "Stokholm", "0380": "Uppsla", "1283": "Helsingbrog", "0580": "Linköpnig"}
+SECOND_CITIES = ("Stockholm", "Göteborg", "Malmö", "Uppsala", "Linköping", "Örebro")
 
 
 def write_location(kommun: Kommun, rng: random.Random) -> str:
@@ -128,4 +139,15 @@ def write_location(kommun: Kommun, rng: random.Random) -> str:
         return kommun.name.lower()
     if form == "no_diacritics" and fold_diacritics(kommun.name) != kommun.name:
         return fold_diacritics(kommun.name)
+    if form == "suffix":
+        return kommun.name + rng.choice((" C", " centrum"))
+    if form == "abbreviation" and kommun.code in ABBREVIATIONS:
+        return rng.choice(ABBREVIATIONS[kommun.code])
+    if form == "district" and kommun.code in DISTRICTS:
+        return rng.choice(DISTRICTS[kommun.code])
+    if form == "typo" and kommun.code in TYPOS:
+        return TYPOS[kommun.code]
+    if form == "two_cities":
+        other = rng.choice([city for city in SECOND_CITIES if city != kommun.name])
+        return f"{kommun.name} / {other}"  # the first named city is the ad's own
     return kommun.name

@@ -247,9 +247,13 @@ def test_sizes_locations_categories_and_dates(truth):
             forms.add("lower")
         elif text == strip_diacritics(name):
             forms.add("no_diacritics")
+        elif text in (f"{name} C", f"{name} centrum"):
+            forms.add("suffix")
+        elif text.startswith(f"{name} / "):
+            forms.add("two_cities")
         else:
-            pytest.fail(f"{text!r} is not a plain form of {name!r}")
-    assert forms == {"exact", "lower", "no_diacritics"}
+            forms.add("messy")  # an abbreviation, a district or a typo of a big city
+    assert {"exact", "lower", "no_diacritics", "suffix", "two_cities"} <= forms
     assert len({item["kommun_code"] for item in truth["listings"]}) >= 20
     assert {"Habo", "Håbo", "habo", "håbo"}.isdisjoint(item["location_text"] for item in truth["listings"])
 
