@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable, Protocol
 
 from analysis.periods import local_date, period_label
@@ -21,12 +21,27 @@ class ObservationLike(Protocol):
     observed_at: object
 
 
+_RECORD_KEY_DIGITS = 13  # 52 bits of a token's hex digits
+_RECORD_KEY_SCALE = 16 ** _RECORD_KEY_DIGITS
+
+
+def record_key(token: str) -> float:
+    """A token's persistent record key in [0, 1) for the Cell Key Method (tokens are uniform HMAC output)."""
+    return int(token[:_RECORD_KEY_DIGITS], 16) / _RECORD_KEY_SCALE
+
+
+def cell_key(tokens) -> float:
+    """The cell key: the sum of its units' record keys, modulo 1. The same units always give the same key."""
+    return sum(record_key(token) for token in tokens) % 1.0
+
+
 @dataclass(frozen=True)
 class CountRow:
     period: str
     region_code: str
     region_name: str
     values: dict[str, int]
+    cell_keys: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -116,14 +131,13 @@ def count_observations(
     for label in periods:
         for code in regions:
             key = (label, code)
+            units = {"active_ads": ads.get(key, ()), "unique_profiles": profiles.get(key, ()),
+                     "unique_phones": phones.get(key, ())}
             rows.append(CountRow(
                 period=label,
                 region_code=code,
                 region_name=region_display_name(geography, level, code),
-                values={
-                    "active_ads": len(ads.get(key, ())),
-                    "unique_profiles": len(profiles.get(key, ())),
-                    "unique_phones": len(phones.get(key, ())),
-                },
+                values={measure: len(tokens) for measure, tokens in units.items()},
+                cell_keys={measure: cell_key(tokens) for measure, tokens in units.items()},
             ))
     return CountTable(level=level, period=period, measures=MEASURES, rows=tuple(rows))

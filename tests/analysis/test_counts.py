@@ -63,3 +63,17 @@ def test_period_uses_swedish_local_date():
 def test_unknown_level_is_an_error():
     with pytest.raises(ValueError, match="unknown level"):
         count_observations(ROWS, GEO, "socken", "month")
+
+
+def test_cell_keys_are_persistent_and_depend_only_on_the_units():
+    from analysis.counts import cell_key
+
+    hexes = [f"{i:064x}" for i in (3, 1 << 200, 12345 << 180)]
+    assert cell_key(hexes) == cell_key(list(reversed(hexes)))
+    assert 0.0 <= cell_key(hexes) < 1.0 and cell_key([]) == 0.0
+    rows = [Obs("a" * 64, None, None, "1480", NOV), Obs("b" * 64, None, None, "1480", NOV)]
+    one = count_observations(rows, GEO, "kommun", "month").rows
+    two = count_observations(list(reversed(rows)) * 2, GEO, "kommun", "month").rows
+    assert [r.cell_keys for r in one] == [r.cell_keys for r in two]
+    goteborg = next(r for r in one if r.region_code == "1480")
+    assert goteborg.cell_keys["active_ads"] == cell_key(["a" * 64, "b" * 64])
