@@ -1,6 +1,7 @@
 """Distinct counts of ads, profiles and phone tokens per region and period (the pure core)."""
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable, Protocol
@@ -21,13 +22,13 @@ class ObservationLike(Protocol):
     observed_at: object
 
 
-_RECORD_KEY_DIGITS = 13  # 52 bits of a token's hex digits
-_RECORD_KEY_SCALE = 16 ** _RECORD_KEY_DIGITS
+_RECORD_KEY_SCALE = float(2 ** 64)
 
 
 def record_key(token: str) -> float:
-    """A token's persistent record key in [0, 1) for the Cell Key Method (tokens are uniform HMAC output)."""
-    return int(token[:_RECORD_KEY_DIGITS], 16) / _RECORD_KEY_SCALE
+    """A token's persistent record key in [0, 1) for the Cell Key Method."""
+    digest = hashlib.blake2b(token.encode("utf-8"), digest_size=8, person=b"lagesbild-ckm").digest()
+    return int.from_bytes(digest, "big") / _RECORD_KEY_SCALE
 
 
 def cell_key(tokens) -> float:
