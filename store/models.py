@@ -78,6 +78,7 @@ class CrawlRun(SQLModel, table=True):
     parse_failures: int = Field(default=0)
     listing_pages: int = Field(default=0)
     finish_reason: str | None = Field(default=None, max_length=FINISH_REASON_LEN)
+    key_period: str | None = Field(default=None, max_length=16)  # the study period whose key made the tokens
     config_version: str = Field(max_length=VERSION_LEN)
     parser_version: str = Field(max_length=VERSION_LEN)
     note: str | None = Field(default=None, max_length=NOTE_LEN)  # operational remark, never PII

@@ -75,6 +75,7 @@ class RunSummary:
     config_version: str
     parser_version: str
     note: str | None
+    key_period: str | None = None
 
 
 class ObservationRow(NamedTuple):
@@ -173,10 +174,12 @@ def start_run(
     config_version: str,
     parser_version: str,
     observed_at: datetime | None = None,
+    key_period: str | None = None,
 ) -> int:
     """Create a `running` run for a site and return its id.
 
     `observed_at` defaults to the start time; a back-fill passes an earlier moment.
+    `key_period` names the study period whose key makes the run's tokens.
     """
     _check_text("config_version", config_version, VERSION_LEN, required=True)
     _check_text("parser_version", parser_version, VERSION_LEN, required=True)
@@ -190,6 +193,7 @@ def start_run(
             observed_at=started_at if observed_at is None else to_naive_utc(observed_at),
             config_version=config_version,
             parser_version=parser_version,
+            key_period=key_period,
         )
         session.add(run)
         session.flush()
@@ -339,6 +343,7 @@ def _run_summary(run: CrawlRun, site_name: str) -> RunSummary:
         config_version=run.config_version,
         parser_version=run.parser_version,
         note=run.note,
+        key_period=run.key_period,
     )
 
 
