@@ -90,6 +90,8 @@ def crawl_site(site: str, sandbox_url: str) -> tuple[float, int, PeakRss]:
     home = Path(tempfile.mkdtemp(prefix="lagesbild-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAGESBILD_")}
     env.update(LAGESBILD_HOME=str(home), LAGESBILD_SANDBOX_URL=sandbox_url)
+    subprocess.run([sys.executable, "-m", "lagesbild.cli", "keys", "init"], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
     started = time.perf_counter()
     child = subprocess.Popen([sys.executable, "-m", "lagesbild.cli", "crawl", "--site", site], env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

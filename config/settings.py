@@ -22,7 +22,8 @@ class Settings(BaseSettings):
 
     home: Path = Path("var")
     database_url: str | None = None
-    key_file: Path | None = None
+    key_dir: Path | None = None
+    key_period: str = "year"
     place_aliases_file: Path | None = None
     sites_dir: Path = BUNDLED_SITES_DIR
     sandbox_url: str = DEFAULT_SANDBOX_URL
@@ -37,6 +38,13 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
         return level
+
+    @field_validator("key_period")
+    @classmethod
+    def _known_policy(cls, value: str) -> str:
+        if value not in {"year", "quarter", "month", "manual"}:
+            raise ValueError("must be one of year, quarter, month, manual")
+        return value
 
     @field_validator("small_cell_threshold")
     @classmethod
@@ -56,10 +64,11 @@ class Settings(BaseSettings):
         return f"sqlite:///{self.resolved_home / 'lagesbild.db'}"
 
     @property
-    def resolved_key_file(self) -> Path:
-        if self.key_file:
-            return self.key_file.expanduser().resolve()
-        return self.resolved_home / "keys" / "lagesbild.key"
+    def resolved_key_dir(self) -> Path:
+        """The study-period key directory: outside the database, mountable from a secrets store."""
+        if self.key_dir:
+            return self.key_dir.expanduser().resolve()
+        return self.resolved_home / "keys"
 
     @property
     def resolved_place_aliases_file(self) -> Path:

@@ -14,7 +14,7 @@ from crawler.keys import SecretKey
 from parsers.places import PlaceResolver
 from parsers.records import AdRecord, ObservedAd
 
-IDENTIFIER_KINDS = ("phone", "site_ad_id", "site_profile_id")
+IDENTIFIER_KINDS = ("phone", "site_ad_id", "site_profile_id", "text_signature", "reviewer_handle")
 WITHHELD_PLACE_TEXT = "(utelämnad)"
 MAX_PLACE_TEXT = 60
 _SAFE_PLACE_TEXT = re.compile(r"^[^\W\d_]+(?:[ .,'&()/-]+[^\W\d_]+)*\.?$")

@@ -14,7 +14,7 @@ from config.settings import Settings
 from config.sites import SiteConfig
 from crawler.anonymiser import Anonymiser, Tokeniser
 from crawler.browser import find_chromium, launch_options
-from crawler.keys import load_or_create_key
+from crawler.keys import KeyRing, SecretKey, StudyPeriod
 from crawler.logredact import RedactingFilter
 from crawler.places import build_place_resolver
 from crawler.spider import SiteSpider
@@ -160,9 +160,10 @@ def configure_crawl_logging(settings: Settings, started: datetime) -> str:
     return str(path)
 
 
-def _anonymiser(settings: Settings) -> Anonymiser:
-    key = load_or_create_key(settings.resolved_key_file)
-    return Anonymiser(Tokeniser(key), build_place_resolver(settings))
+def study_period_key(settings: Settings, *, create_if_missing: bool = False) -> tuple[StudyPeriod, SecretKey]:
+    """The active study period and its key (wall-clock time decides the period, also in back-fills)."""
+    ring = KeyRing(settings.resolved_key_dir, settings.key_period)
+    return ring.key_for_crawl(datetime.now(timezone.utc), create_if_missing=create_if_missing)
 
 
 @dataclass
@@ -181,9 +182,11 @@ def run_crawls(
     observed_at: datetime | None = None,
     progress: ProgressCallback | None = None,
     max_detail_pages: int | None = None,
+    key: tuple[StudyPeriod, SecretKey] | None = None,
 ) -> list[RunOutcome]:
     """Crawl the sites concurrently in this process (once per process: Twisted cannot restart).
 
+    `key` is the study period and key to tokenise with (default: the active period's).
     With store=None nothing is written and the observations are returned on the outcomes
     (used by `sites check`).
     """
@@ -191,7 +194,8 @@ def run_crawls(
 
     started = datetime.now(timezone.utc)
     observed_at = observed_at or started
-    anonymiser = _anonymiser(settings)
+    period, secret = key or study_period_key(settings)
+    anonymiser = Anonymiser(Tokeniser(secret), build_place_resolver(settings))
     process = CrawlerProcess({
         "LOG_ENABLED": True, "LOG_LEVEL": settings.log_level, "LOG_INSTALL_ROOT_HANDLER": False,
         "TELNETCONSOLE_ENABLED": False, "REMOTE_CONTROL_ENABLED": False,
@@ -204,7 +208,7 @@ def run_crawls(
             repository.mark_abandoned_runs(store, site.name)
             run_id = repository.start_run(
                 store, site.name, site.display_name, site.config_version,
-                parser_for(site).version, observed_at=observed_at,
+                parser_for(site).version, observed_at=observed_at, key_period=period.id,
             )
         crawl = _SiteCrawl(site, run_id)
         crawls.append(crawl)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -43,6 +44,11 @@ def sandbox_group() -> None:
 @app.group("db")
 def db_group() -> None:
     """Database schema."""
+
+
+from lagesbild.keys_cli import keys_group  # noqa: E402
+
+app.add_command(keys_group)
 
 
 @app.group("places")
@@ -111,7 +117,7 @@ def sites_check(name: str) -> None:
     settings = load_settings()
     site = get_site(settings.sites_dir, name)
     console.print(f"[green]config OK[/green]: {site.source_file} (version {site.config_version}, render={site.render})")
-    [outcome] = run_crawls([site], settings, store=None, max_detail_pages=1)
+    [outcome] = run_crawls([site], settings, store=None, max_detail_pages=1, key=_dry_run_key(settings))
     console.print(f"listing pages fetched: {outcome.listing_pages}, pages in all: {outcome.pages}, "
                   f"errors: {outcome.errors}, parse failures: {outcome.parse_failures}")
     if not outcome.observations:
@@ -124,6 +130,17 @@ def sites_check(name: str) -> None:
         value = getattr(observed, field)
         table.add_row(field, "—" if value is None else str(value))
     console.print(table)
+
+
+def _dry_run_key(settings: Settings):
+    """The active study-period key, or a throw-away one before `keys init` (nothing is stored)."""
+    from crawler.keys import KeyRing, SecretKey, StudyPeriod
+    from crawler.runner import study_period_key
+
+    if KeyRing(settings.resolved_key_dir, settings.key_period).periods():
+        return study_period_key(settings)
+    console.print("No study-period key yet: the tokens below use a throw-away key.")
+    return StudyPeriod("dry-run", "dry-run", "", "active"), SecretKey(secrets.token_bytes(32))
 
 
 # --- sandbox ---------------------------------------------------------------
@@ -146,11 +163,11 @@ def sandbox_serve(port: int, seed: int) -> None:
 
 # --- crawl -----------------------------------------------------------------
 
-def crawl_and_report(sites: list[SiteConfig], settings: Settings, store) -> list:
+def crawl_and_report(sites: list[SiteConfig], settings: Settings, store, key=None) -> list:
     from crawler.runner import run_crawls
 
     with CrawlProgress(console, [s.name for s in sites]) as progress:
-        outcomes = run_crawls(sites, settings, store, progress=progress)
+        outcomes = run_crawls(sites, settings, store, progress=progress, key=key)
     table = Table(title="Crawl runs")
     for column in ("site", "run", "status", "pages", "ads", "errors", "parse failures", "note"):
         table.add_column(column)
@@ -347,15 +364,17 @@ def demo() -> None:
 
     Example: lagesbild demo
     """
+    from crawler.runner import study_period_key
     from lagesbild.sandbox.server import SandboxServer
 
     settings = load_settings()
     store = _open_store(settings)
+    key = study_period_key(settings, create_if_missing=True)  # the demo may create its first key
     with SandboxServer(port=0).start() as sandbox:
         os.environ["LAGESBILD_SANDBOX_URL"] = sandbox.url
         sites = list(load_sites(BUNDLED_SITES_DIR).values())
         console.print(f"Sandbox sites at {sandbox.url}/; crawling {', '.join(s.name for s in sites)} …")
-        outcomes = crawl_and_report(sites, settings, store)
+        outcomes = crawl_and_report(sites, settings, store, key=key)
     table = _protected_counts(settings, store, "polisregion", "month", None, None)
     console.print(published_table(table, hide_empty=False))
     print_coverage(console, load_coverage(store))

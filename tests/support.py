@@ -42,6 +42,12 @@ def cli_env(home, **settings: str) -> dict[str, str]:
     return env
 
 
+def init_keys(home, **settings: str) -> None:
+    """`lagesbild keys init`, as a user does once before crawling."""
+    result = run_cli("keys", "init", home=home, **settings)
+    assert result.returncode == 0, result.stderr
+
+
 def run_cli(*args: str, home, timeout: float = 300, **settings: str):
     """Run `lagesbild ARGS` in a child process (Twisted's reactor runs once per process)."""
     import subprocess

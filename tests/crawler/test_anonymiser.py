@@ -1,13 +1,11 @@
 """Keyed tokens: HMAC with a 0600 key file, never plain hashes, never shown in repr or logs."""
 import hashlib
-import os
-import stat
 
 import pytest
 
 from config.geo import load_geography
 from crawler.anonymiser import Anonymiser, Tokeniser
-from crawler.keys import KeyFileError, SecretKey, create_key_file, load_or_create_key, read_key_file
+from crawler.keys import SecretKey
 from parsers.places import PlaceResolver
 from parsers.records import AdRecord
 
@@ -20,36 +18,6 @@ def make_record(**changes):
                   title="Lina i Göteborg", text="Hej, jag heter Lina")
     fields.update(changes)
     return AdRecord(**fields)
-
-
-def test_key_file_is_created_0600_and_reused(tmp_path):
-    path = tmp_path / "keys" / "k.key"
-    first = load_or_create_key(path)
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert load_or_create_key(path).reveal() == first.reveal()
-
-
-def test_existing_key_file_is_never_overwritten(tmp_path):
-    path = tmp_path / "k.key"
-    create_key_file(path)
-    with pytest.raises(FileExistsError):
-        create_key_file(path)
-
-
-def test_key_file_readable_by_others_is_refused(tmp_path):
-    path = tmp_path / "k.key"
-    create_key_file(path)
-    os.chmod(path, 0o644)
-    with pytest.raises(KeyFileError, match="chmod 600"):
-        read_key_file(path)
-
-
-def test_malformed_key_file_is_refused(tmp_path):
-    path = tmp_path / "k.key"
-    path.write_text("not hex\n")
-    os.chmod(path, 0o600)
-    with pytest.raises(KeyFileError, match="not a hex-encoded key"):
-        read_key_file(path)
 
 
 def test_secret_key_hides_itself():

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from lagesbild.sandbox.server import SandboxServer
-from support import run_cli
+from support import init_keys, run_cli
 
 
 @pytest.fixture(scope="session")
@@ -22,6 +22,7 @@ def truth(sandbox):
 def crawled_home(sandbox, tmp_path_factory):
     """A data folder after `lagesbild crawl --all` of both sandbox sites."""
     home = tmp_path_factory.mktemp("home")
+    init_keys(home)
     result = run_cli("crawl", "--all", home=home, sandbox_url=sandbox.url)
     assert result.returncode == 0, result.stdout + result.stderr
     return home

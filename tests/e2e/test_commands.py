@@ -12,7 +12,7 @@ import urllib.request
 from analysis.queries import load_counts
 from config.geo import load_geography
 from store import open_store, repository
-from support import cli_env, run_cli
+from support import cli_env, init_keys, run_cli
 
 
 def test_sandbox_serve_serves_until_interrupted(tmp_path):
@@ -40,6 +40,7 @@ def test_demo_crawls_both_sites_and_writes_the_csv(tmp_path):
 
 def test_killed_crawl_is_never_counted_and_the_next_run_starts_clean(sandbox, truth, tmp_path):
     db = f"sqlite:///{tmp_path / 'lagesbild.db'}"
+    init_keys(tmp_path)
     child = subprocess.Popen([sys.executable, "-m", "lagesbild.cli", "crawl", "--site", "stjarnsida"],
                              env=cli_env(tmp_path, sandbox_url=sandbox.url), stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL, start_new_session=True)

@@ -11,7 +11,7 @@ from analysis.queries import load_counts
 from config.geo import load_geography
 from store import open_store
 from store import repository
-from support import run_cli
+from support import init_keys, run_cli
 
 GEO = load_geography()
 
@@ -74,6 +74,7 @@ def test_javascript_site_yields_nothing_over_plain_http(sandbox, tmp_path):
     sites.mkdir()
     config = (load_bundled_site("stjarnsida")).replace("render: browser", "render: http")
     (sites / "stjarnsida.yaml").write_text(config, encoding="utf-8")
+    init_keys(tmp_path)
     result = run_cli("crawl", "--site", "stjarnsida", home=tmp_path, sandbox_url=sandbox.url, sites_dir=str(sites))
     assert result.returncode == 1, result.stdout + result.stderr
     [run] = repository.list_runs(stored(tmp_path))
@@ -125,11 +126,11 @@ def test_nothing_identifying_is_written_anywhere(crawled_home, truth):
 
 
 def test_key_material_is_only_in_the_key_file(crawled_home):
-    key_file = crawled_home / "keys" / "lagesbild.key"
+    [key_file] = (crawled_home / "keys").glob("period-*.key")
     assert oct(key_file.stat().st_mode & 0o777) == "0o600"
     key_hex = key_file.read_text().strip()
     needles = {key_hex, key_hex[:32], key_hex.upper()}
-    assert set(scan_for_plaintext(crawled_home, needles)) == {"keys/lagesbild.key"}
+    assert set(scan_for_plaintext(crawled_home, needles)) == {f"keys/{key_file.name}"}
     raw = bytes.fromhex(key_hex)
     assert not any(raw in p.read_bytes() for p in crawled_home.rglob("*") if p.is_file() and p != key_file)
 

@@ -8,7 +8,7 @@ import pytest
 from analysis.queries import load_counts
 from config.geo import load_geography
 from store import open_store, repository
-from support import POSTGRES_ADMIN_URL, postgres_database, run_cli
+from support import POSTGRES_ADMIN_URL, init_keys, postgres_database, run_cli
 from test_end_to_end import expected_counts
 
 pytestmark = pytest.mark.postgres
@@ -22,6 +22,7 @@ def postgres_url():
 
 
 def test_http_site_crawled_into_postgres_matches_truth(sandbox, truth, tmp_path, postgres_url):
+    init_keys(tmp_path, database_url=postgres_url)
     result = run_cli("crawl", "--site", "nattsida", home=tmp_path, sandbox_url=sandbox.url, database_url=postgres_url)
     assert result.returncode == 0, result.stdout + result.stderr
     store = open_store(postgres_url)
