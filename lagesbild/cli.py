@@ -46,9 +46,11 @@ def db_group() -> None:
     """Database schema."""
 
 
+from lagesbild.audit_pii_cli import audit_pii  # noqa: E402
 from lagesbild.keys_cli import keys_group  # noqa: E402
 
 app.add_command(keys_group)
+app.add_command(audit_pii)
 
 
 @app.group("places")

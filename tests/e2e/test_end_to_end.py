@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,7 @@ from analysis.queries import load_counts
 from config.geo import load_geography
 from store import open_store
 from store import repository
+from lagesbild.piiscan import needles_from_truth, phone_forms, scan, scan_database, scan_files
 from support import init_keys, run_cli
 
 GEO = load_geography()
@@ -88,41 +90,39 @@ def load_bundled_site(name: str) -> str:
     return (BUNDLED_SITES_DIR / f"{name}.yaml").read_text(encoding="utf-8")
 
 
-def phone_forms(e164: str) -> set[str]:
-    """Every written form of a Swedish number a leak could take."""
-    national = "0" + e164[3:]
-    digits = e164[1:]
-    forms = {e164, national, digits, e164[3:], "00" + digits}
-    for area in (2, 3, 4):  # 070-1740605 / 08-46500412 / 0980-319212 style splits
-        forms.add(f"{national[:area]}-{national[area:]}")
-        forms.add(f"{national[:area]} {national[area:]}")
-    return {form for form in forms if len(form) >= 7}
-
-
 def scan_for_plaintext(root, needles: set[str]) -> dict[str, list[str]]:
     hits: dict[str, list[str]] = {}
-    encoded = {needle: needle.encode("utf-8") for needle in needles}
-    for path in root.rglob("*"):
-        if path.is_file():
-            data = path.read_bytes()
-            found = [needle for needle, raw in encoded.items() if raw in data]
-            if found:
-                hits[str(path.relative_to(root))] = found
+    for hit in scan_files([root], needles):
+        hits.setdefault(str(Path(hit.where).relative_to(root)), []).append(hit.value)
     return hits
 
 
 def test_nothing_identifying_is_written_anywhere(crawled_home, truth):
-    needles: set[str] = set()
-    for item in truth["listings"]:
-        if item["phone_e164"]:
-            needles |= phone_forms(item["phone_e164"])
-            needles.add(item["phone_text"])
-        needles |= {item["title"], item["text"], item["site_ad_id"]}
-        if item["site_profile_id"]:
-            needles.add(item["site_profile_id"])
+    needles = needles_from_truth(truth)
     files = [p for p in crawled_home.rglob("*") if p.is_file()]
     assert any(p.name == "lagesbild.db" for p in files) and any(p.suffix == ".log" for p in files)
-    assert scan_for_plaintext(crawled_home, needles) == {}
+    assert scan(crawled_home, stored(crawled_home).engine, needles) == []
+
+
+def test_the_pii_guard_command_passes_after_a_crawl(crawled_home, sandbox):
+    result = run_cli("audit-pii", "--truth", f"{sandbox.url}/_truth.json", home=crawled_home)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No plaintext found" in result.stdout
+
+
+def test_the_scan_would_catch_a_leak(tmp_path, truth):
+    from sqlalchemy import create_engine, text
+
+    (tmp_path / "leak.log").write_text("kontakt 070-1740605", encoding="utf-8")
+    assert scan_for_plaintext(tmp_path, phone_forms("+46701740605")) == {"leak.log": ["070-1740605"]}
+    engine = create_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE t (note TEXT)"))
+        connection.execute(text("INSERT INTO t VALUES (:v)"), {"v": "titel: " + truth["listings"][0]["title"]})
+    assert [hit.where for hit in scan_database(engine, needles_from_truth(truth))] == ["database:t.note"]
+    (tmp_path / "values.txt").write_text("+46701740605\n", encoding="utf-8")
+    result = run_cli("audit-pii", "--values", str(tmp_path / "values.txt"), home=tmp_path)
+    assert result.returncode == 1 and "leak.log" in result.stdout and "070-1740605" not in result.stdout
 
 
 def test_key_material_is_only_in_the_key_file(crawled_home):

@@ -8,6 +8,7 @@ import pytest
 from analysis.queries import load_counts
 from config.geo import load_geography
 from store import open_store, repository
+from lagesbild.piiscan import needles_from_truth, scan
 from support import POSTGRES_ADMIN_URL, init_keys, postgres_database, run_cli
 from test_end_to_end import expected_counts
 
@@ -36,3 +37,4 @@ def test_http_site_crawled_into_postgres_matches_truth(sandbox, truth, tmp_path,
         expected = expected_counts(nattsida_truth, level)
         assert {k: v for k, v in actual.items() if v != (0, 0, 0)} == expected
     assert not (tmp_path / "lagesbild.db").exists()
+    assert scan(tmp_path, store.engine, needles_from_truth(truth)) == []

@@ -1,0 +1,75 @@
+"""The PII guard: scan the data folder, logs, Scrapy folders and the database for known plaintext values."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from sqlalchemy import MetaData, select
+
+SCRAPY_FOLDERS = (".scrapy",)  # Scrapy's job and HTTP-cache folders, relative to a scanned root or the cwd
+
+
+@dataclass(frozen=True)
+class Hit:
+    where: str  # a file path, or "database:<table>.<column>"
+    value: str  # which known value was found (the caller's own test value)
+
+
+def phone_forms(e164: str) -> set[str]:
+    """Every written form of a Swedish number a leak could take (+46701740605, 070-1740605, 070 1740605 …)."""
+    national = "0" + e164[3:]
+    digits = e164[1:]
+    forms = {e164, national, digits, e164[3:], "00" + digits}
+    for area in (2, 3, 4):  # 070-1740605 / 08-46500412 / 0980-319212 style splits
+        forms.add(f"{national[:area]}-{national[area:]}")
+        forms.add(f"{national[:area]} {national[area:]}")
+    return {form for form in forms if len(form) >= 7}
+
+
+def needles_from_truth(truth: dict) -> set[str]:
+    """The plaintext values of a sandbox ground truth that must never be stored."""
+    needles: set[str] = set()
+    for item in truth["listings"]:
+        if item.get("phone_e164"):
+            needles |= phone_forms(item["phone_e164"])
+        for field in ("phone_text", "title", "text", "site_ad_id", "site_profile_id"):
+            if item.get(field):
+                needles.add(item[field])
+    return needles
+
+
+def scan_files(roots: Iterable[Path], needles: set[str]) -> list[Hit]:
+    """Every file under the roots (and any Scrapy folder beside them) that contains a needle, as raw bytes."""
+    encoded = [(needle, needle.encode("utf-8")) for needle in sorted(needles) if needle]
+    hits = []
+    folders = {Path(root) for root in roots} | {Path(root) / name for root in roots for name in SCRAPY_FOLDERS}
+    folders |= {Path.cwd() / name for name in SCRAPY_FOLDERS}
+    for folder in sorted(f for f in folders if f.exists()):
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else [folder]:
+            if not path.is_file():
+                continue
+            data = path.read_bytes()
+            hits += [Hit(str(path), needle) for needle, raw in encoded if raw in data]
+    return hits
+
+
+def scan_database(engine, needles: set[str]) -> list[Hit]:
+    """Every stored value, in every table and column, checked for needles (works on SQLite and PostgreSQL)."""
+    metadata = MetaData()
+    metadata.reflect(engine)
+    hits = []
+    with engine.connect() as connection:
+        for table in metadata.sorted_tables:
+            for row in connection.execute(select(table)):
+                for column, value in zip(table.columns, row):
+                    if value is None:
+                        continue
+                    text = str(value)
+                    hits += [Hit(f"database:{table.name}.{column.name}", needle) for needle in needles if needle in text]
+    return hits
+
+
+def scan(data_folder: Path, engine, needles: set[str]) -> list[Hit]:
+    """The whole guard: files under the data folder (database files, logs, exports, keys) and the database."""
+    return scan_files([data_folder], needles) + scan_database(engine, needles)
