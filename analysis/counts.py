@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable, Protocol
@@ -33,7 +34,7 @@ def record_key(token: str) -> float:
 
 def cell_key(tokens) -> float:
     """The cell key: the sum of its units' record keys, modulo 1. The same units always give the same key."""
-    return sum(record_key(token) for token in tokens) % 1.0
+    return math.fsum(record_key(token) for token in tokens) % 1.0  # fsum: exact, so order never matters
 
 
 @dataclass(frozen=True)

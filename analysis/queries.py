@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from analysis import retention
 from analysis.counts import CountTable, count_observations
 from analysis.periods import STOCKHOLM
 from config.geo import Geography
@@ -50,10 +51,18 @@ def load_counts(
     since: date | None = None,
     until: date | None = None,
 ) -> CountTable:
-    """Exact counts from complete and partial runs; failed and running runs are not counted."""
+    """Exact counts from complete and partial runs; failed and running runs are not counted.
+
+    Periods frozen by a purge come whole from their stored counts when they overlap
+    the window; the others are counted from observations (see analysis.retention).
+    """
     start, end = day_bounds(since, until)
+    frozen = retention.frozen_labels(store, level, period)
     rows = repository.iter_observation_rows(store, since=start, until=end)
-    return count_observations(rows, geography, level, period)
+    live = count_observations(retention.outside_periods(rows, frozen, period), geography, level, period)
+    if not frozen:
+        return live
+    return retention.merge_frozen(live, retention.frozen_cells(store, level, period, start, end), geography)
 
 
 def load_coverage(store, since: date | None = None, until: date | None = None) -> list[Coverage]:

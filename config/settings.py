@@ -1,6 +1,7 @@
 """Process-wide settings read from LAGESBILD_* environment variables."""
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
 
@@ -30,6 +31,7 @@ class Settings(BaseSettings):
     user_agent: str = "lagesbild/0.1 (+https://www.jamstalldhetsmyndigheten.se; NSPM market monitoring)"
     log_level: str = "INFO"
     small_cell_threshold: int = 5
+    retention_days: int = 395  # observations older than this are purged (after their periods are frozen)
 
     @field_validator("log_level")
     @classmethod
@@ -49,6 +51,13 @@ class Settings(BaseSettings):
     @field_validator("small_cell_threshold")
     @classmethod
     def _positive(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be at least 1")
+        return value
+
+    @field_validator("retention_days")
+    @classmethod
+    def _at_least_one_day(cls, value: int) -> int:
         if value < 1:
             raise ValueError("must be at least 1")
         return value
@@ -93,6 +102,9 @@ class Settings(BaseSettings):
 
 def load_settings() -> Settings:
     """Read settings from the environment, turning validation errors into ConfigError."""
+    if "LAGESBILD_KEY_FILE" in os.environ:
+        raise ConfigError("environment", "LAGESBILD_KEY_FILE",
+                          "replaced by LAGESBILD_KEY_DIR (one key file per study period); see `lagesbild keys status`")
     try:
         return Settings()
     except ValidationError as exc:

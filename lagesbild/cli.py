@@ -48,9 +48,11 @@ def db_group() -> None:
 
 from lagesbild.audit_pii_cli import audit_pii  # noqa: E402
 from lagesbild.keys_cli import keys_group  # noqa: E402
+from lagesbild.purge_cli import purge_command  # noqa: E402
 
 app.add_command(keys_group)
 app.add_command(audit_pii)
+app.add_command(purge_command)
 
 
 @app.group("places")

@@ -128,3 +128,33 @@ class UnresolvedPlace(SQLModel, table=True):
     count: int = Field(default=0)
     first_seen: datetime = Field(sa_type=UtcDateTime)
     last_seen: datetime = Field(sa_type=UtcDateTime)
+
+
+LEVEL_LEN = 16
+PERIOD_KIND_LEN = 8
+PERIOD_LEN = 16
+REGION_CODE_LEN = 16
+MEASURE_LEN = 32
+METHOD_LEN = 64
+
+
+class CountAggregate(SQLModel, table=True):
+    """One frozen exact count (and its cell key) of one region, period and measure, kept after a purge."""
+
+    __tablename__ = "count_aggregate"
+    __table_args__ = (
+        UniqueConstraint("level", "period_kind", "period", "region_code", "measure", name="uq_count_aggregate"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    level: str = Field(max_length=LEVEL_LEN)
+    period_kind: str = Field(max_length=PERIOD_KIND_LEN)
+    period: str = Field(max_length=PERIOD_LEN)  # the period's label, e.g. '2026-W47' or '2026-11'
+    period_start: datetime = Field(sa_type=UtcDateTime)  # the period as UTC instants [start, end)
+    period_end: datetime = Field(sa_type=UtcDateTime)
+    region_code: str = Field(max_length=REGION_CODE_LEN)
+    measure: str = Field(max_length=MEASURE_LEN)
+    value: int
+    cell_key: float
+    computed_at: datetime = Field(sa_type=UtcDateTime)  # counts runs that had finished by this moment
+    method: str = Field(max_length=METHOD_LEN)

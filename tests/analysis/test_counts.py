@@ -77,3 +77,14 @@ def test_cell_keys_are_persistent_and_depend_only_on_the_units():
     assert [r.cell_keys for r in one] == [r.cell_keys for r in two]
     goteborg = next(r for r in one if r.region_code == "1480")
     assert goteborg.cell_keys["active_ads"] == cell_key(["a" * 64, "b" * 64])
+
+
+def test_cell_keys_do_not_depend_on_process_or_order():
+    import subprocess
+    import sys
+
+    code = "from analysis.counts import cell_key; print(repr(cell_key({f'token-{i}' for i in range(500)})))"
+    outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                              env={"PYTHONHASHSEED": str(seed), "PATH": ""}, cwd=str(__import__("pathlib").Path(__file__).parents[2])).stdout
+               for seed in (1, 2, 3)}
+    assert len(outputs) == 1
