@@ -20,8 +20,10 @@ browser: install
 demo: browser
 	$(BIN)/lagesbild demo
 
+# Pyflakes rules first (unused or shadowed names hide tests that never run).
 # pytest exits 5 when it collected no test: that is a broken suite, not a pass.
 test: browser
+	$(BIN)/ruff check --select F --quiet .
 	@$(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 

@@ -1,9 +1,7 @@
 """Retention: a purge freezes the counts of old periods, deletes old observations, and changes no table."""
 from __future__ import annotations
 
-import os
 import random
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -20,7 +18,7 @@ from config.settings import Settings, load_settings
 from parsers.records import ObservedAd
 from store import Store, open_store
 from store import repository
-from support import POSTGRES_ADMIN_URL, postgres_database, run_cli
+from support import run_cli
 
 GEO = load_geography()
 UTC = timezone.utc
@@ -81,23 +79,6 @@ def test_retention_days_setting(monkeypatch):
 # --- a store with fifteen months of observations -----------------------------------------
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'lagesbild.db'}"
-        return
-    if os.environ.get("LAGESBILD_SKIP_POSTGRES") == "1":
-        pytest.skip("PostgreSQL tests skipped because LAGESBILD_SKIP_POSTGRES=1")
-    yield from postgres_database(POSTGRES_ADMIN_URL)
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    opened = open_store(store_url)
-    try:
-        yield opened
-    finally:
-        opened.close()
 
 
 def add_run(store: Store, observed_at: datetime, ads: list[tuple], status: str | None = "complete") -> int:
