@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from analysis import retention
-from analysis.counts import CountTable, count_observations
+from analysis import disclosure, retention
+from analysis.counts import LEVELS, CountTable, count_observations
 from analysis.periods import STOCKHOLM
 from config.geo import Geography
 from store import repository
@@ -63,6 +63,37 @@ def load_counts(
     if not frozen:
         return live
     return retention.merge_frozen(live, retention.frozen_cells(store, level, period, start, end), geography)
+
+
+def load_published_family(
+    store,
+    geography: Geography,
+    period: str,
+    since: date | None = None,
+    until: date | None = None,
+    settings=None,
+) -> dict[tuple[str, str], disclosure.PublishedTable]:
+    """Every level and related period of one window, protected together, keyed by (level, period).
+
+    `settings` (config.settings.Settings) chooses the method and thresholds; None means the defaults.
+    """
+    options = disclosure.settings_options(settings) if settings is not None else {}
+    keys = [(level, kind) for kind in disclosure.RELATED_PERIODS[period] for level in LEVELS]
+    tables = [load_counts(store, geography, level, kind, since, until) for level, kind in keys]
+    return dict(zip(keys, disclosure.protect_family(tables, geography, **options)))
+
+
+def load_published(
+    store,
+    geography: Geography,
+    level: str,
+    period: str,
+    since: date | None = None,
+    until: date | None = None,
+    settings=None,
+) -> disclosure.PublishedTable:
+    """One protected table, consistent with every other level and related period of the same window."""
+    return load_published_family(store, geography, period, since, until, settings)[(level, period)]
 
 
 def load_coverage(store, since: date | None = None, until: date | None = None) -> list[Coverage]:

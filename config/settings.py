@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,6 +32,10 @@ class Settings(BaseSettings):
     user_agent: str = "lagesbild/0.1 (+https://www.jamstalldhetsmyndigheten.se; NSPM market monitoring)"
     log_level: str = "INFO"
     small_cell_threshold: int = 5
+    # Disclosure control (analysis.disclosure): "suppression" (the default) or "ckm" (the Cell Key Method),
+    # and the stricter threshold for signal measures such as profiles in shared-phone clusters.
+    disclosure_method: Literal["suppression", "ckm"] = "suppression"
+    signal_threshold: int = 10
     retention_days: int = 395  # observations older than this are purged (after their periods are frozen)
 
     @field_validator("log_level")
@@ -48,7 +53,7 @@ class Settings(BaseSettings):
             raise ValueError("must be one of year, quarter, month, manual")
         return value
 
-    @field_validator("small_cell_threshold")
+    @field_validator("small_cell_threshold", "signal_threshold")
     @classmethod
     def _positive(cls, value: int) -> int:
         if value < 1:

@@ -11,10 +11,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from analysis import disclosure
 from analysis.counts import LEVELS
 from analysis.periods import PERIODS
-from analysis.queries import load_counts, load_coverage
+from analysis.queries import load_coverage, load_published
 from config.settings import BUNDLED_SITES_DIR, Settings, load_settings, load_settings_geography
 from config.sites import SiteConfig, get_site, load_sites
 from lagesbild.display import CrawlProgress, published_table, print_coverage
@@ -49,10 +48,12 @@ def db_group() -> None:
 from lagesbild.audit_pii_cli import audit_pii  # noqa: E402
 from lagesbild.keys_cli import keys_group  # noqa: E402
 from lagesbild.purge_cli import purge_command  # noqa: E402
+from lagesbild.audit_cli import audit_disclosure  # noqa: E402
 
 app.add_command(keys_group)
 app.add_command(audit_pii)
 app.add_command(purge_command)
+app.add_command(audit_disclosure)
 
 
 @app.group("places")
@@ -76,8 +77,9 @@ def _open_store(settings: Settings):
 
 
 def _protected_counts(settings: Settings, store, level: str, period: str, since, until):
-    table = load_counts(store, load_settings_geography(settings), level, period, _day(since), _day(until))
-    return disclosure.protect(table, settings.small_cell_threshold)
+    """One level's table, protected together with the other levels and periods an attacker could hold."""
+    geography = load_settings_geography(settings)
+    return load_published(store, geography, level, period, _day(since), _day(until), settings)
 
 
 def window_options(command):

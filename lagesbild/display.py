@@ -13,7 +13,12 @@ LEVEL_LABELS = {"riket": "Riket", "polisregion": "Polisregion", "lan": "Län", "
 
 
 def published_table(table: PublishedTable, *, hide_empty: bool = True) -> Table:
-    """A terminal table of a protected table; rows with only zeros are hidden unless asked."""
+    """A terminal table of a protected table; rows with only zeros are hidden unless asked.
+
+    Suppressed cells show as ".." and the caption states the protection rule.
+    """
+    if not isinstance(table, PublishedTable):
+        raise TypeError("the terminal shows only disclosure-protected tables")
     rich_table = Table(title=f"{LEVEL_LABELS[table.level]} per {table.period}", caption=table.rule)
     rich_table.add_column("Period")
     rich_table.add_column(LEVEL_LABELS[table.level])
