@@ -13,7 +13,7 @@ from rich.table import Table
 
 from analysis.counts import LEVELS
 from analysis.periods import PERIODS
-from analysis.queries import load_coverage, load_published
+from analysis.queries import load_coverage, load_published, load_published_family
 from config.settings import BUNDLED_SITES_DIR, Settings, load_settings, load_settings_geography
 from config.sites import SiteConfig, get_site, load_sites
 from lagesbild.display import CrawlProgress, published_table, print_coverage
@@ -381,12 +381,12 @@ def demo() -> None:
         sites = list(load_sites(BUNDLED_SITES_DIR).values())
         console.print(f"Sandbox sites at {sandbox.url}/; crawling {', '.join(s.name for s in sites)} …")
         outcomes = crawl_and_report(sites, settings, store, key=key)
-    table = _protected_counts(settings, store, "polisregion", "month", None, None)
-    console.print(published_table(table, hide_empty=False))
+    geography = load_settings_geography(settings)
+    family = load_published_family(store, geography, "month", settings=settings)  # protected once, used twice
+    console.print(published_table(family[("polisregion", "month")], hide_empty=False))
     print_coverage(console, load_coverage(store))
     csv_path = settings.export_dir / "kommun-manad.csv"
-    kommun_table = _protected_counts(settings, store, "kommun", "month", None, None)
-    write_export(kommun_table, load_settings_geography(settings), csv_path)
+    write_export(family[("kommun", "month")], geography, csv_path)
     console.print(f"Municipal CSV (kommun × month): {csv_path}")
     console.print(f"Database: {settings.resolved_database_url}")
     if any(o.status == "failed" for o in outcomes):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from config.geo import Geography, load_geography
+from config.geo import Geography
 from parsers.places import EVIDENCE_MIN, EVIDENCE_RATIO, PlaceResolver
 
 SEED = 20_240_611
@@ -35,16 +35,6 @@ def _strip_diacritics(text: str) -> str:
     return unicodedata.normalize(
         "NFC", "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))
     )
-
-
-@pytest.fixture(scope="module")
-def geo() -> Geography:
-    return load_geography()
-
-
-@pytest.fixture(scope="module")
-def resolver(geo: Geography) -> PlaceResolver:
-    return PlaceResolver(geo)
 
 
 @dataclass(frozen=True)

@@ -7,18 +7,8 @@ from pathlib import Path
 import pytest
 
 from config.errors import ConfigError
-from config.geo import Geography, PlaceAlias, load_geography, load_place_aliases
+from config.geo import Geography, PlaceAlias, load_place_aliases
 from parsers.places import PlaceResolution, PlaceResolver, normalise_place
-
-
-@pytest.fixture(scope="module")
-def geo() -> Geography:
-    return load_geography()
-
-
-@pytest.fixture(scope="module")
-def resolver(geo: Geography) -> PlaceResolver:
-    return PlaceResolver(geo)
 
 
 def _strip_diacritics(text: str) -> str:
