@@ -172,6 +172,13 @@ class _SiteCrawl:
     run_id: int | None
     outcome: RunOutcome | None = None
     items: list[ObservedAd] = field(default_factory=list)
+    deferred: object = None
+
+
+# Called as on_occasion(observed_at) before an occasion's crawls start, and
+# after_occasion(observed_at, outcomes) once they have all ended.
+OccasionHook = Callable[[datetime], None]
+OccasionDoneHook = Callable[[datetime, list[RunOutcome]], None]
 
 
 def run_crawls(
@@ -190,10 +197,37 @@ def run_crawls(
     With store=None nothing is written and the observations are returned on the outcomes
     (used by `sites check`).
     """
-    from store import repository
+    occasion = observed_at or datetime.now(timezone.utc)
+    [outcomes] = run_crawl_series(
+        sites, settings, store, [occasion],
+        progress=progress, max_detail_pages=max_detail_pages, key=key,
+    )
+    return outcomes
 
+
+def run_crawl_series(
+    sites: list[SiteConfig],
+    settings: Settings,
+    store,
+    occasions: list[datetime],
+    *,
+    progress: ProgressCallback | None = None,
+    max_detail_pages: int | None = None,
+    key: tuple[StudyPeriod, SecretKey] | None = None,
+    before_occasion: OccasionHook | None = None,
+    after_occasion: OccasionDoneHook | None = None,
+) -> list[list[RunOutcome]]:
+    """Crawl the sites once per occasion, one occasion after another, in a single Twisted reactor.
+
+    Each occasion stamps its observations with its own time (a back-fill). Returns the
+    outcomes per occasion, in order.
+    """
+    from scrapy.utils.reactor import install_reactor, is_reactor_installed
+    from twisted.internet import defer
+
+    if not is_reactor_installed():  # scrapy-playwright needs the asyncio reactor
+        install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
     started = datetime.now(timezone.utc)
-    observed_at = observed_at or started
     period, secret = key or study_period_key(settings)
     anonymiser = Anonymiser(Tokeniser(secret), build_place_resolver(settings))
     process = CrawlerProcess({
@@ -201,39 +235,80 @@ def run_crawls(
         "TELNETCONSOLE_ENABLED": False, "REMOTE_CONTROL_ENABLED": False,
     })
     configure_crawl_logging(settings, started)
-    crawls: list[_SiteCrawl] = []
-    for site in sites:
-        run_id = None
-        if store is not None:
-            repository.mark_abandoned_runs(store, site.name)
-            run_id = repository.start_run(
-                store, site.name, site.display_name, site.config_version,
-                parser_for(site).version, observed_at=observed_at, key_period=period.id,
+    results: list[list[RunOutcome]] = []
+
+    def crawl_occasion(observed_at: datetime) -> list[_SiteCrawl]:
+        crawls = []
+        for site in sites:
+            crawl = _SiteCrawl(site, _start_run(store, site, observed_at, period.id))
+            crawls.append(crawl)
+            spidercls = type(f"{site.name.title().replace('-', '')}Spider", (SiteSpider,), {
+                "name": site.name,
+                "custom_settings": scrapy_settings(site, settings, store, crawl.run_id),
+            })
+            crawler = process.create_crawler(spidercls)
+            _connect(crawler, crawl, store, progress, anonymiser, observed_at)
+            crawl.deferred = process.crawl(
+                crawler, site=site, anonymiser=anonymiser, observed_at=observed_at,
+                max_detail_pages=max_detail_pages,
             )
-        crawl = _SiteCrawl(site, run_id)
-        crawls.append(crawl)
-        spidercls = type(f"{site.name.title().replace('-', '')}Spider", (SiteSpider,), {
-            "name": site.name,
-            "custom_settings": scrapy_settings(site, settings, store, run_id),
-        })
-        crawler = process.create_crawler(spidercls)
-        _connect(crawler, crawl, store, progress, anonymiser, observed_at)
-        process.crawl(
-            crawler, site=site, anonymiser=anonymiser, observed_at=observed_at,
-            max_detail_pages=max_detail_pages,
-        )
-    process.start()
-    outcomes = []
-    for crawl in crawls:
-        if crawl.outcome is None:  # the crawler never closed normally (startup failure)
-            crawl.outcome = RunOutcome(crawl.site.name, crawl.run_id, "failed", 0, 0, 1, 0, 0, None,
-                                       "the crawl could not start; see the crawl log")
-            if store is not None and crawl.run_id is not None:
-                repository.finish_run(store, crawl.run_id, "failed", pages=0, items=0, errors=1,
-                                      parse_failures=0, listing_pages=0, finish_reason=None,
-                                      note=crawl.outcome.note)
-        outcomes.append(crawl.outcome)
-    return outcomes
+        return crawls
+
+    @defer.inlineCallbacks
+    def crawl_all():
+        try:
+            for observed_at in occasions:
+                if before_occasion is not None:
+                    before_occasion(observed_at)
+                crawls = crawl_occasion(observed_at)
+                ended = yield defer.DeferredList([c.deferred for c in crawls], consumeErrors=True)
+                for crawl, (ok, failure) in zip(crawls, ended):
+                    if not ok:
+                        logger.error("%s: the crawl could not start: %s", crawl.site.name, failure.getErrorMessage())
+                outcomes = [_settle(crawl, store) for crawl in crawls]
+                results.append(outcomes)
+                if after_occasion is not None:
+                    after_occasion(observed_at, outcomes)
+        finally:
+            from twisted.internet import reactor
+
+            if reactor.running:
+                reactor.stop()
+
+    process_errors: list = []
+    from twisted.internet import reactor
+
+    reactor.callWhenRunning(lambda: crawl_all().addErrback(process_errors.append))
+    process.start(stop_after_crawl=False)
+    if process_errors:
+        process_errors[0].raiseException()
+    return results
+
+
+def _start_run(store, site: SiteConfig, observed_at: datetime, key_period: str) -> int | None:
+    from store import repository
+
+    if store is None:
+        return None
+    repository.mark_abandoned_runs(store, site.name)
+    return repository.start_run(
+        store, site.name, site.display_name, site.config_version,
+        parser_for(site).version, observed_at=observed_at, key_period=key_period,
+    )
+
+
+def _settle(crawl: _SiteCrawl, store) -> RunOutcome:
+    """The crawl's outcome; a crawler that never closed normally (startup failure) is a failed run."""
+    from store import repository
+
+    if crawl.outcome is None:
+        crawl.outcome = RunOutcome(crawl.site.name, crawl.run_id, "failed", 0, 0, 1, 0, 0, None,
+                                   "the crawl could not start; see the crawl log")
+        if store is not None and crawl.run_id is not None:
+            repository.finish_run(store, crawl.run_id, "failed", pages=0, items=0, errors=1,
+                                  parse_failures=0, listing_pages=0, finish_reason=None,
+                                  note=crawl.outcome.note)
+    return crawl.outcome
 
 
 def _connect(crawler, crawl: _SiteCrawl, store, progress: ProgressCallback | None,
