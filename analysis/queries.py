@@ -20,6 +20,7 @@ class Coverage:
     partial: int
     failed: int
     running: int
+    suspect: int = 0  # counted, but a health check failed (scheduler.health): a possible data artefact
 
     @property
     def honest_note(self) -> str:
@@ -29,6 +30,8 @@ class Coverage:
         parts = [plural(self.complete, "komplett", "kompletta")]
         if self.partial:
             parts.append(plural(self.partial, "ofullständig", "ofullständiga"))
+        if self.suspect:
+            parts.append(plural(self.suspect, "misstänkt", "misstänkta") + " (räknad, kontrollera)")
         if self.failed:
             parts.append(plural(self.failed, "misslyckad", "misslyckade") + " (ej räknad)")
         if self.running:
@@ -51,7 +54,7 @@ def load_counts(
     since: date | None = None,
     until: date | None = None,
 ) -> CountTable:
-    """Exact counts from complete and partial runs; failed and running runs are not counted.
+    """Exact counts from complete, partial and suspect runs; failed and running runs are not counted.
 
     Periods frozen by a purge come whole from their stored counts when they overlap
     the window; the others are counted from observations (see analysis.retention).
@@ -102,6 +105,7 @@ def load_coverage(store, since: date | None = None, until: date | None = None) -
     for entry in repository.run_status_by_site(store, since=start, until=end):
         by_site.setdefault(entry.site, {})[entry.status] = entry.count
     return [
-        Coverage(site, s.get("complete", 0), s.get("partial", 0), s.get("failed", 0), s.get("running", 0))
+        Coverage(site, s.get("complete", 0), s.get("partial", 0), s.get("failed", 0), s.get("running", 0),
+                 s.get("suspect", 0))
         for site, s in sorted(by_site.items())
     ]

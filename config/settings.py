@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import ValidationError, field_validator
+from pydantic import SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.errors import ConfigError
@@ -37,6 +37,27 @@ class Settings(BaseSettings):
     disclosure_method: Literal["suppression", "ckm"] = "suppression"
     signal_threshold: int = 10
     retention_days: int = 395  # observations older than this are purged (after their periods are frozen)
+    # Scheduler (scheduler/): isolated crawl processes, misfires and the one-scheduler lease.
+    crawl_timeout_s: int = 5 * 3600  # wall-clock limit of one scheduled crawl process (killed after it)
+    crawl_memory_mb: int = 2048  # memory cap of one scheduled crawl process (and its browser)
+    schedule_timezone: str = "Europe/Stockholm"  # cron schedules are read in this time zone
+    schedule_misfire_grace_s: int = 6 * 3600  # a run missed by less than this (machine off) still runs once
+    lease_ttl_s: int = 60  # a dead scheduler's or crawl's lease expires this long after its last renewal
+    # Health checks after every run (scheduler/health.py).
+    health_history_runs: int = 10  # the site's recent complete/partial runs that form the baseline
+    health_min_history: int = 3  # fewer earlier runs than this: no comparison with the median
+    health_min_ratio: float = 0.5  # items or pages below this fraction of the recent median: suspect
+    health_fill_ratio: float = 0.5  # a field's fill rate below this fraction of its recent median: suspect
+    health_max_error_rate: float = 0.1  # (request errors + parse failures) / pages above this: suspect
+    # Alerts on failed and suspect runs: e-mail and/or a webhook (JSON POST).
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "lagesbild@localhost"
+    smtp_to: str | None = None  # comma-separated addresses
+    alert_webhook_url: str | None = None
 
     @field_validator("log_level")
     @classmethod
@@ -66,6 +87,43 @@ class Settings(BaseSettings):
         if value < 1:
             raise ValueError("must be at least 1")
         return value
+
+    @field_validator("crawl_timeout_s", "crawl_memory_mb", "schedule_misfire_grace_s", "lease_ttl_s",
+                     "health_history_runs", "health_min_history", "smtp_port")
+    @classmethod
+    def _positive_int(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be at least 1")
+        return value
+
+    @field_validator("health_min_ratio", "health_fill_ratio", "health_max_error_rate")
+    @classmethod
+    def _fraction(cls, value: float) -> float:
+        if not 0.0 <= value <= 1.0:
+            raise ValueError("must be a number from 0 to 1")
+        return value
+
+    @field_validator("schedule_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as Europe/Stockholm") from None
+        return value
+
+    @field_validator("alert_webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value or None
+
+    @property
+    def alert_recipients(self) -> list[str]:
+        return [address.strip() for address in (self.smtp_to or "").split(",") if address.strip()]
 
     @cached_property
     def resolved_home(self) -> Path:

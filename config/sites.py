@@ -5,14 +5,18 @@ import hashlib
 import os
 import re
 from pathlib import Path
-from typing import Literal, Union
+from typing import Annotated, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
 
 from config.errors import ConfigError
 
 _ENV_REF = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?::-(?P<default>[^}]*))?\}")
+
+RenderMode = Literal["http", "browser"]
+PAGE_TYPES = ("listing", "detail")
+PageType = Literal["listing", "detail"]
 
 
 class _Strict(BaseModel):
@@ -59,8 +63,14 @@ class ListingConfig(_Strict):
 
 
 class DetailConfig(_Strict):
-    """Where each field of an ad sits on its detail page."""
+    """Where each field of an ad sits on its detail page.
 
+    With `ad_container` set, one page holds several ads (a profile page listing its ads): every
+    element matching it yields one ad. A field found inside the containers is read from each ad's
+    own container; a field found in none (a phone or profile id shown once) from the rest of the page.
+    """
+
+    ad_container: str | None = Field(default=None, min_length=1)
     ad_id: FieldSpec
     profile_id: FieldSpec | None = None
     phone: FieldSpec | None = None
@@ -69,12 +79,13 @@ class DetailConfig(_Strict):
     posted: FieldSpec | None = None
     title: FieldSpec | None = None
     text: FieldSpec | None = None
+    profile_name: FieldSpec | None = None  # the profile's display name: read in memory only, to mask it in texts
 
     @model_validator(mode="before")
     @classmethod
     def _strings_are_css(cls, data: object) -> object:
         if isinstance(data, dict):
-            return {key: _coerce_field(value) for key, value in data.items()}
+            return {key: value if key == "ad_container" else _coerce_field(value) for key, value in data.items()}
         return data
 
 
@@ -92,7 +103,41 @@ class ScrollAction(_Strict):
     scroll: int = Field(ge=1, le=100)
 
 
-BrowserAction = Union[ClickAction, WaitAction, ScrollAction]
+class ScrollUntilAction(_Strict):
+    """Scroll to the bottom again and again (infinite scroll) until `scroll_until` matches.
+
+    Stops after max_scrolls scrolls or timeout_s seconds; the page is then parsed as far as it
+    loaded and the run is marked partial.
+    """
+
+    scroll_until: str
+    max_scrolls: int = Field(default=50, ge=1, le=1000)
+    timeout_s: float = Field(default=60.0, gt=0)
+
+
+_ACTION_KEYS = (("click", "ClickAction"), ("wait_for", "WaitAction"), ("scroll_until", "ScrollUntilAction"),
+                ("scroll", "ScrollAction"))
+
+
+def _action_kind(value: object) -> str | None:
+    """Which action a YAML mapping is, by its key (so errors name the right action's fields)."""
+    if isinstance(value, BaseModel):
+        return type(value).__name__
+    if isinstance(value, dict):
+        return next((tag for key, tag in _ACTION_KEYS if key in value), None)
+    return None
+
+
+BrowserAction = Annotated[
+    Union[
+        Annotated[ClickAction, Tag("ClickAction")],
+        Annotated[WaitAction, Tag("WaitAction")],
+        Annotated[ScrollAction, Tag("ScrollAction")],
+        Annotated[ScrollUntilAction, Tag("ScrollUntilAction")],
+    ],
+    Discriminator(_action_kind, custom_error_type="unknown_action",
+                  custom_error_message="expected an action with one of: click, wait_for, scroll, scroll_until"),
+]
 
 
 class BrowserConfig(_Strict):
@@ -100,6 +145,13 @@ class BrowserConfig(_Strict):
 
     listing_actions: list[BrowserAction] = Field(default_factory=list)
     detail_actions: list[BrowserAction] = Field(default_factory=list)
+
+
+class RenderConfig(_Strict):
+    """How each page type is fetched: over plain HTTP or rendered in headless Chromium."""
+
+    listing: RenderMode = "http"
+    detail: RenderMode = "http"
 
 
 class RateLimit(_Strict):
@@ -117,7 +169,10 @@ class SiteConfig(_Strict):
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,39}$")
     display_name: str
-    render: Literal["http", "browser"] = "http"
+    render: Annotated[  # one mode for all pages, or a mode per page type
+        Union[Annotated[RenderMode, Tag("RenderMode")], Annotated[RenderConfig, Tag("RenderConfig")]],
+        Discriminator(lambda v: "RenderConfig" if isinstance(v, (dict, RenderConfig)) else "RenderMode"),
+    ] = "http"
     start_urls: list[str] = Field(min_length=1)
     listing: ListingConfig
     detail: DetailConfig
@@ -126,6 +181,24 @@ class SiteConfig(_Strict):
     parser: str | None = None
     source_file: str = ""
     config_version: str = ""
+
+    def render_for(self, page_type: PageType) -> RenderMode:
+        """'browser' or 'http' for listing or detail pages."""
+        if isinstance(self.render, RenderConfig):
+            return getattr(self.render, page_type)
+        return self.render
+
+    @property
+    def uses_browser(self) -> bool:
+        """True when any page type is rendered in the browser (the crawl then needs Chromium)."""
+        return any(self.render_for(page_type) == "browser" for page_type in PAGE_TYPES)
+
+    @property
+    def render_label(self) -> str:
+        """'http', 'browser', or e.g. 'listing: browser, detail: http'."""
+        if isinstance(self.render, RenderConfig):
+            return ", ".join(f"{page_type}: {self.render_for(page_type)}" for page_type in PAGE_TYPES)
+        return self.render
 
     @model_validator(mode="after")
     def _urls_are_http(self) -> "SiteConfig":
@@ -145,9 +218,22 @@ def _expand_env(text: str) -> str:
     return _ENV_REF.sub(replace, text)
 
 
+_UNION_TAGS = {"ClickAction", "WaitAction", "ScrollAction", "ScrollUntilAction", "RenderConfig", "RenderMode"}
+_VALIDATOR_TAG = re.compile(r"^(literal|function-[a-z]+)\[")
+
+
 def _field_path(loc: tuple) -> str:
-    parts = [str(p) for p in loc if not (isinstance(p, str) and p in {"ClickAction", "WaitAction", "ScrollAction", "function-after[_one_source(), FieldSpec]"})]
+    # pydantic names union members and validators in the location; the user needs the YAML path.
+    parts = [str(p) for p in loc if not (isinstance(p, str) and (p in _UNION_TAGS or _VALIDATOR_TAG.match(p)))]
     return ".".join(parts) or "(top level)"
+
+
+def _first_problem(exc: ValidationError) -> tuple[str, str]:
+    """The first invalid field; for a union (render, browser actions) the member that got furthest."""
+    errors = exc.errors()
+    same_field = [e for e in errors if _field_path(e["loc"]).split(".")[0] == _field_path(errors[0]["loc"]).split(".")[0]]
+    chosen = max(same_field, key=lambda e: len(_field_path(e["loc"]).split(".")))
+    return _field_path(chosen["loc"]), chosen["msg"]
 
 
 def load_site(path: Path) -> SiteConfig:
@@ -171,8 +257,7 @@ def load_site(path: Path) -> SiteConfig:
     try:
         site = SiteConfig.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ConfigError(file, _field_path(first["loc"]), first["msg"]) from None
+        raise ConfigError(file, *_first_problem(exc)) from None
     if site.name != path.stem:
         raise ConfigError(file, "name", f"must match the file name ({path.stem!r})")
     return site

@@ -1,6 +1,7 @@
 """Running crawls in this process: per-site Scrapy settings, run bookkeeping and the final run status."""
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -16,6 +17,7 @@ from crawler.anonymiser import Anonymiser, Tokeniser
 from crawler.browser import find_chromium, launch_options
 from crawler.keys import KeyRing, SecretKey, StudyPeriod
 from crawler.logredact import RedactingFilter
+from crawler.middlewares import describe_errors, error_breakdown
 from crawler.places import build_place_resolver
 from crawler.spider import SiteSpider
 from parsers.records import ObservedAd
@@ -46,20 +48,26 @@ class RunOutcome:
 
 def decide_status(stats: dict, finish_reason: str | None) -> tuple[str, str | None]:
     """complete, partial or failed, from a finished crawl's stats; never complete unless it really finished."""
+
+    def _with_error_kinds(text: str) -> str:  # e.g. "3 request errors (2 HTTP 503, 1 timed out)"
+        kinds = describe_errors(stats)
+        return f"{text} ({kinds})" if kinds else text
+
     pages = stats.get("response_received_count", 0)
     listing_pages = stats.get("lagesbild/listing_pages", 0)
     items = stats.get("item_scraped_count", 0)
     errors = count_errors(stats)
     parse_failures = stats.get("lagesbild/parse_failures", 0)
     if pages == 0 or listing_pages == 0:
-        return "failed", "no listing page could be fetched"
+        return "failed", _with_error_kinds("no listing page could be fetched")
     if items == 0:
-        return "failed", "no ads found on any listing page (site down, layout changed or needs a browser?)"
+        return "failed", _with_error_kinds(
+            "no ads found on any listing page (site down, layout changed or needs a browser?)")
     problems = []
     if finish_reason != "finished":
         problems.append(f"stopped early ({finish_reason})")
     if errors:
-        problems.append(f"{errors} request errors")
+        problems.append(_with_error_kinds(f"{errors} request errors"))
     if parse_failures:
         problems.append(f"{parse_failures} pages could not be parsed")
     if stats.get("lagesbild/max_pages_reached"):
@@ -72,8 +80,10 @@ def decide_status(stats: dict, finish_reason: str | None) -> tuple[str, str | No
 
 
 def count_errors(stats: dict) -> int:
+    """Request, spider and storage errors. A failed download counts even if it never reached the errback."""
+    request_errors = max(int(stats.get("lagesbild/request_errors", 0)), sum(error_breakdown(stats).values()))
     return int(
-        stats.get("lagesbild/request_errors", 0)
+        request_errors
         + stats.get("spider_exceptions/count", 0)
         + stats.get("lagesbild/store_errors", 0)
     )
@@ -100,27 +110,37 @@ def scrapy_settings(site: SiteConfig, settings: Settings, store, run_id: int | N
         "RETRY_ENABLED": limit.retries > 0,
         "RETRY_TIMES": limit.retries,
         "DOWNLOAD_TIMEOUT": limit.timeout_s,
-        "DOWNLOAD_MAXSIZE": 20 * 1024 * 1024,
+        "DOWNLOAD_MAXSIZE": 20 * 1024 * 1024,  # enforced on browser-rendered pages too (middlewares)
         "DOWNLOAD_WARNSIZE": 5 * 1024 * 1024,
+        "DOWNLOAD_FAIL_ON_DATALOSS": True,  # a body cut short is an error, never a page
         "REDIRECT_MAX_TIMES": 10,
         "DEPTH_LIMIT": site.listing.max_pages + 2,
         "CLOSESPIDER_TIMEOUT": 4 * 3600,
         "LOG_LEVEL": settings.log_level,
         "LOG_ENABLED": True,
-        "DOWNLOADER_MIDDLEWARES": {"crawler.middlewares.BackoffMiddleware": 560},
+        "DOWNLOADER_MIDDLEWARES": {
+            "crawler.middlewares.RedirectLoopMiddleware": 650,  # sees 3xx before RedirectMiddleware (600)
+            "crawler.middlewares.BackoffMiddleware": 560,
+            "crawler.middlewares.FailureAccountingMiddleware": 540,  # sees only what RetryMiddleware (550) gave up on
+        },
         "ITEM_PIPELINES": {"crawler.pipeline.StorePipeline": 300} if store is not None else {},
         "LAGESBILD_STORE": store,
         "LAGESBILD_RUN_ID": run_id or 0,
     }
-    if site.render == "browser":
+    if site.uses_browser:  # requests without meta["playwright"] still go over plain HTTP
+        launch = launch_options(find_chromium())
+        # A JavaScript heap cap per tab: a page allocating without end crashes its own tab within a second
+        # (an error for that page) instead of taking gigabytes from the machine.
+        launch["args"] = [*launch["args"], "--js-flags=--max-old-space-size=512"]
         values.update(
             {
                 "DOWNLOAD_HANDLERS": {
-                    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-                    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+                    # scrapy-playwright's handler, retrying a crashed tab once instead of three times
+                    "http": "crawler.browser_handler.PlaywrightDownloadHandler",
+                    "https": "crawler.browser_handler.PlaywrightDownloadHandler",
                 },
                 "PLAYWRIGHT_BROWSER_TYPE": "chromium",
-                "PLAYWRIGHT_LAUNCH_OPTIONS": launch_options(find_chromium()),
+                "PLAYWRIGHT_LAUNCH_OPTIONS": launch,
                 "PLAYWRIGHT_ABORT_REQUEST": BrowserRequestFilter(site),
                 "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": limit.timeout_s * 1000,
                 "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": limit.concurrency,
@@ -205,6 +225,23 @@ def run_crawls(
     return outcomes
 
 
+def _holding_site_locks(function):
+    """Hold each site's crawl lock while crawling it: a second crawl of a site (manual or scheduled) is refused."""
+    @functools.wraps(function)
+    def crawl_locked(sites, settings, store, *args, **kwargs):
+        if store is None:  # a dry run stores nothing
+            return function(sites, settings, store, *args, **kwargs)
+        from store import repository
+
+        locks = repository.lock_sites(store, [site.name for site in sites], ttl_s=settings.lease_ttl_s)
+        try:
+            return function(sites, settings, store, *args, **kwargs)
+        finally:
+            locks.release()
+    return crawl_locked
+
+
+@_holding_site_locks
 def run_crawl_series(
     sites: list[SiteConfig],
     settings: Settings,
@@ -311,6 +348,24 @@ def _settle(crawl: _SiteCrawl, store) -> RunOutcome:
     return crawl.outcome
 
 
+# Detail fields whose absence the spider counts as lagesbild/missing/<field>.
+FILL_RATE_FIELDS = ("profile_id", "phone", "location", "category", "posted")
+
+
+def fill_rates(site: SiteConfig, stats: dict) -> dict[str, float]:
+    """Per configured field, the share of the run's ads where it was found (empty when no ad was seen)."""
+    ads = int(stats.get("item_scraped_count", 0))
+    rates = {}
+    for name in FILL_RATE_FIELDS:
+        if getattr(site.detail, name, None) is None:
+            continue
+        missing = int(stats.get(f"lagesbild/missing/{name}", 0))
+        seen = max(ads, missing)
+        if seen:
+            rates[name] = 1.0 - missing / seen
+    return rates
+
+
 def _connect(crawler, crawl: _SiteCrawl, store, progress: ProgressCallback | None,
              anonymiser: Anonymiser, observed_at: datetime) -> None:
     from store import repository
@@ -346,6 +401,8 @@ def _connect(crawler, crawl: _SiteCrawl, store, progress: ProgressCallback | Non
                 store, crawl.run_id, status, pages=outcome.pages, items=outcome.items,
                 errors=outcome.errors, parse_failures=outcome.parse_failures,
                 listing_pages=outcome.listing_pages, finish_reason=reason, note=note,
+                detail_pages=int(stats.get("lagesbild/detail_pages", 0)),
+                fill_rates=fill_rates(crawl.site, stats),
             )
         notify("done")
 

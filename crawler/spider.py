@@ -1,7 +1,9 @@
 """The one spider class: walks a configured site's listing pages and turns detail pages into observations."""
 from __future__ import annotations
 
+import asyncio
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterator
 from urllib.parse import urlsplit
@@ -9,7 +11,7 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy.http import Response
 
-from config.sites import BrowserAction, ClickAction, ScrollAction, SiteConfig, WaitAction
+from config.sites import BrowserAction, ClickAction, PageType, ScrollAction, ScrollUntilAction, SiteConfig, WaitAction
 from crawler.anonymiser import Anonymiser
 from parsers.pages import ParseError
 from parsers.registry import parser_for
@@ -22,6 +24,48 @@ _SCROLL_JS = (
     " window.scrollTo(0, document.body.scrollHeight);"
     " await new Promise(r => setTimeout(r, 400)); } }"
 )
+# True once the target selector matches or the page has grown past a height (more content loaded).
+_GREW_OR_DONE_JS = "([sel, h]) => document.querySelector(sel) !== null || document.body.scrollHeight > h"
+SCROLL_STEP_WAIT_S = 5.0  # how long one scroll waits for new content before scrolling again
+
+
+@dataclass(frozen=True)
+class ScrollOutcome:
+    """How a scroll_until action ended: complete, or stopped by max_scrolls or timeout_s."""
+
+    complete: bool
+    scrolls: int
+    stopped_by: str | None = None  # "max_scrolls" or "timeout"
+
+
+async def scroll_until(page, selector: str, max_scrolls: int, timeout_s: float) -> ScrollOutcome:
+    """Scroll to the bottom until `selector` matches (an infinite-scroll list says it is complete).
+
+    Each scroll waits until the page grows or the selector appears (at most SCROLL_STEP_WAIT_S).
+    Never raises on a slow or endless list: the outcome says how far it got.
+    """
+    from playwright.async_api import TimeoutError as PlaywrightTimeoutError
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    scrolls = 0
+    while True:
+        if await page.query_selector(selector) is not None:
+            return ScrollOutcome(True, scrolls)
+        if scrolls >= max_scrolls:
+            return ScrollOutcome(False, scrolls, "max_scrolls")
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            return ScrollOutcome(False, scrolls, "timeout")
+        height = await page.evaluate("() => document.body.scrollHeight")
+        await page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
+        scrolls += 1
+        try:
+            await page.wait_for_function(
+                _GREW_OR_DONE_JS, arg=[selector, height], timeout=min(remaining, SCROLL_STEP_WAIT_S) * 1000,
+            )
+        except PlaywrightTimeoutError:
+            pass  # nothing new yet: check again, then scroll again (until max_scrolls or timeout_s)
 
 
 def page_methods(actions: list[BrowserAction]) -> list:
@@ -39,6 +83,8 @@ def page_methods(actions: list[BrowserAction]) -> list:
             methods.append(PageMethod("wait_for_selector", action.wait_for, timeout=action.timeout_s * 1000))
         elif isinstance(action, ScrollAction):
             methods.append(PageMethod("evaluate", _SCROLL_JS, action.scroll))
+        elif isinstance(action, ScrollUntilAction):
+            methods.append(PageMethod(scroll_until, action.scroll_until, action.max_scrolls, action.timeout_s))
     return methods
 
 
@@ -69,8 +115,9 @@ class SiteSpider(scrapy.Spider):
         for url in self.site.start_urls:
             yield self._listing_request(url, region_context=None)
 
-    def _meta(self, actions: list[BrowserAction]) -> dict:
-        if self.site.render != "browser":
+    def _meta(self, page_type: PageType, actions: list[BrowserAction]) -> dict:
+        """Browser rendering for page types the site renders in the browser; plain HTTP otherwise."""
+        if self.site.render_for(page_type) != "browser":
             return {}
         return {"playwright": True, "playwright_page_methods": page_methods(actions)}
 
@@ -79,7 +126,7 @@ class SiteSpider(scrapy.Spider):
             url,
             callback=self.parse_listing,
             errback=self.on_error,
-            meta=self._meta(self.site.browser.listing_actions),
+            meta=self._meta("listing", self.site.browser.listing_actions),
             cb_kwargs={"region_context": region_context},
         )
 
@@ -88,14 +135,30 @@ class SiteSpider(scrapy.Spider):
             url,
             callback=self.parse_detail,
             errback=self.on_error,
-            meta=self._meta(self.site.browser.detail_actions),
+            meta=self._meta("detail", self.site.browser.detail_actions),
             cb_kwargs={"region_context": region_context},
         )
+
+    def _check_scrolls(self, response: Response) -> None:
+        """An infinite-scroll listing that never said it was complete makes the run partial."""
+        stats = self.crawler.stats
+        for method in response.meta.get("playwright_page_methods") or ():
+            outcome = getattr(method, "result", None)
+            if not isinstance(outcome, ScrollOutcome) or outcome.complete:
+                continue
+            stats.inc_value("lagesbild/incomplete_scrolls")
+            if outcome.stopped_by == "max_scrolls":
+                stats.set_value("lagesbild/max_pages_reached", 1)
+            else:  # the list stopped growing: a failing or slow API
+                stats.inc_value("lagesbild/request_errors")
+            logger.warning("%s: infinite scroll stopped by %s after %d scrolls; the listing is incomplete",
+                           self.site.name, outcome.stopped_by, outcome.scrolls)
 
     def parse_listing(self, response: Response, region_context: str | None) -> Iterator[scrapy.Request]:
         stats = self.crawler.stats
         self.listing_pages_seen += 1
         stats.inc_value("lagesbild/listing_pages")
+        self._check_scrolls(response)
         page = self.parser.parse_listing(response.text, response.url, self.site)
         context = page.region_context or region_context
         stats.inc_value("lagesbild/detail_links", len(page.detail_urls))
@@ -120,14 +183,19 @@ class SiteSpider(scrapy.Spider):
         stats = self.crawler.stats
         stats.inc_value("lagesbild/detail_pages")
         try:
-            record = self.parser.parse_detail(response.text, response.url, self.site, self.observed_at, region_context)
+            records = self.parser.parse_details(response.text, response.url, self.site, self.observed_at, region_context)
         except ParseError as exc:
             stats.inc_value("lagesbild/parse_failures")
             logger.warning("%s: parse failure on a detail page: %s", self.site.name, exc)
             return
-        for field in record.missing_fields:
-            stats.inc_value(f"lagesbild/missing/{field}")
-        yield self.anonymiser.observe(record, self.observed_at)
+        failures = getattr(records, "failures", ())
+        if failures:  # some ads on the page had no id; the others are kept
+            stats.inc_value("lagesbild/parse_failures", len(failures))
+            logger.warning("%s: %d ads on a detail page could not be parsed: %s", self.site.name, len(failures), failures[0])
+        for record in records:
+            for field in record.missing_fields:
+                stats.inc_value(f"lagesbild/missing/{field}")
+            yield self.anonymiser.observe(record, self.observed_at)
 
     def on_error(self, failure) -> None:
         self.crawler.stats.inc_value("lagesbild/request_errors")

@@ -1,7 +1,6 @@
 """The `lagesbild` command: one thin command per verb, each calling one public function."""
 from __future__ import annotations
 
-import os
 import secrets
 import sys
 from datetime import date, datetime
@@ -14,7 +13,7 @@ from rich.table import Table
 from analysis.counts import LEVELS
 from analysis.periods import PERIODS
 from analysis.queries import load_coverage, load_published, load_published_family
-from config.settings import BUNDLED_SITES_DIR, Settings, load_settings, load_settings_geography
+from config.settings import Settings, load_settings, load_settings_geography
 from config.sites import SiteConfig, get_site, load_sites
 from lagesbild.display import CrawlProgress, published_table, print_coverage
 from lagesbild.errors import USER_ERRORS
@@ -49,11 +48,20 @@ from lagesbild.audit_pii_cli import audit_pii  # noqa: E402
 from lagesbild.keys_cli import keys_group  # noqa: E402
 from lagesbild.purge_cli import purge_command  # noqa: E402
 from lagesbild.audit_cli import audit_disclosure  # noqa: E402
+from lagesbild.runs_cli import runs_command  # noqa: E402
+from lagesbild.schedule_cli import schedule_group, scheduler_group  # noqa: E402
+from lagesbild.status_cli import status_command  # noqa: E402
+from lagesbild.evaluate_cli import evaluate_command  # noqa: E402
 
 app.add_command(keys_group)
 app.add_command(audit_pii)
 app.add_command(purge_command)
 app.add_command(audit_disclosure)
+app.add_command(runs_command)
+app.add_command(schedule_group)
+app.add_command(scheduler_group)
+app.add_command(status_command)
+app.add_command(evaluate_command)
 
 
 @app.group("places")
@@ -106,7 +114,7 @@ def sites_list() -> None:
     for column in ("name", "display name", "render", "start URLs", "delay (s)", "config version"):
         table.add_column(column)
     for site in load_sites(settings.sites_dir).values():
-        table.add_row(site.name, site.display_name, site.render, "\n".join(site.start_urls),
+        table.add_row(site.name, site.display_name, site.render_label, "\n".join(site.start_urls),
                       f"{site.rate_limit.delay_s:g}", site.config_version)
     console.print(table)
 
@@ -122,7 +130,7 @@ def sites_check(name: str) -> None:
 
     settings = load_settings()
     site = get_site(settings.sites_dir, name)
-    console.print(f"[green]config OK[/green]: {site.source_file} (version {site.config_version}, render={site.render})")
+    console.print(f"[green]config OK[/green]: {site.source_file} (version {site.config_version}, render={site.render_label})")
     [outcome] = run_crawls([site], settings, store=None, max_detail_pages=1, key=_dry_run_key(settings))
     console.print(f"listing pages fetched: {outcome.listing_pages}, pages in all: {outcome.pages}, "
                   f"errors: {outcome.errors}, parse failures: {outcome.parse_failures}")
@@ -155,25 +163,72 @@ def _dry_run_key(settings: Settings):
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
               help="Port on 127.0.0.1 (0 picks a free one).")
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the fictional market.")
-def sandbox_serve(port: int, seed: int) -> None:
-    """Serve the fictional sandbox sites on 127.0.0.1 until Ctrl-C.  Example: lagesbild sandbox serve --port 8765"""
+@click.option("--week", help="Serve the market as it stood in this week: a simulation week number or an ISO "
+                             "week such as 2026-W30 (default: now).")
+@click.option("--as-of", "as_of", help="Serve the market as it stood at this date or time (YYYY-MM-DD[THH:MM]).")
+@click.option("--scale", type=click.FloatRange(0, 50, min_open=True), default=1.0, show_default=True,
+              help="Market size relative to the default.")
+@click.option("--faults", "faults_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="YAML fault plan for reliability tests (see config/sandbox/faults-example.yaml).")
+def sandbox_serve(port: int, seed: int, week: str | None, as_of: str | None, scale: float,
+                  faults_file: Path | None) -> None:
+    """Serve the fictional sandbox sites on 127.0.0.1 until Ctrl-C.  Example: lagesbild sandbox serve --week 2026-W30"""
+    from lagesbild.sandbox.market import build_market
     from lagesbild.sandbox.server import SandboxServer
 
+    from lagesbild.sandbox.faults import FaultPlan
+
+    faults = FaultPlan.from_yaml(faults_file) if faults_file else None  # a bad file: one-line ConfigError
+    moment = sandbox_moment(week, as_of)
+    market = build_market(seed, moment, scale=scale)
     try:
-        server = SandboxServer(port=port, seed=seed)  # binds the port here
+        server = SandboxServer(port=port, seed=seed, market=market, faults=faults)  # binds the port here
     except OSError as exc:
         raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
-    console.print(f"Sandbox sites at {server.url}/ (truth at {server.url}/_truth.json); Ctrl-C stops.")
+    console.print(f"Sandbox sites at {server.url}/ as of {market.as_of:%Y-%m-%d %H:%M} "
+                  f"(truth at {server.url}/_truth.json); Ctrl-C stops.")
+    for line in faults.describe() if faults else ():
+        console.print(f"  fault: {line}", markup=False, highlight=False)
     server.serve_forever()
+
+
+def sandbox_moment(week: str | None, as_of: str | None) -> datetime | None:
+    """The moment --week or --as-of names (None = now); a bad value is a usage error."""
+    from lagesbild.sandbox.simulation import occasion, parse_week
+
+    if week and as_of:
+        raise click.UsageError("give --week or --as-of, not both")
+    if week:
+        try:
+            return occasion(parse_week(week))
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--week") from None
+    if as_of:
+        return parse_as_of(as_of, "--as-of")
+    return None
+
+
+def parse_as_of(text: str, option: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a date or time like 2026-07-22 or 2026-07-22T03:00",
+                                 param_hint=option) from None
+    if moment.tzinfo is None:  # naive times are Swedish local time
+        from zoneinfo import ZoneInfo
+
+        moment = moment.replace(tzinfo=ZoneInfo("Europe/Stockholm"))
+    return moment
 
 
 # --- crawl -----------------------------------------------------------------
 
-def crawl_and_report(sites: list[SiteConfig], settings: Settings, store, key=None) -> list:
+def crawl_and_report(sites: list[SiteConfig], settings: Settings, store, key=None,
+                     observed_at: datetime | None = None) -> list:
     from crawler.runner import run_crawls
 
     with CrawlProgress(console, [s.name for s in sites]) as progress:
-        outcomes = run_crawls(sites, settings, store, progress=progress, key=key)
+        outcomes = run_crawls(sites, settings, store, progress=progress, key=key, observed_at=observed_at)
     table = Table(title="Crawl runs")
     for column in ("site", "run", "status", "pages", "ads", "errors", "parse failures", "note"):
         table.add_column(column)
@@ -188,17 +243,29 @@ def crawl_and_report(sites: list[SiteConfig], settings: Settings, store, key=Non
 @app.command()
 @click.option("--site", "-s", "site_names", multiple=True, help="Site to crawl (repeatable).")
 @click.option("--all", "all_sites", is_flag=True, help="Crawl every configured site.")
-def crawl(site_names: tuple[str, ...], all_sites: bool) -> None:
+@click.option("--as-of", "as_of", help="Record the observations as made at this date or time "
+                                       "(YYYY-MM-DD[THH:MM], Swedish time), e.g. to back-fill a sandbox week.")
+def crawl(site_names: tuple[str, ...], all_sites: bool, as_of: str | None) -> None:
     """Crawl sites now and store anonymised observations.  Example: lagesbild crawl --site nattsida"""
     settings = load_settings()
     if bool(site_names) == all_sites:
         raise click.UsageError("give either --site NAME (one or more) or --all")
+    observed_at = parse_as_of(as_of, "--as-of") if as_of else None
+    if observed_at is not None and observed_at > datetime.now(observed_at.tzinfo):
+        raise click.BadParameter("an observation time cannot be in the future", param_hint="--as-of")
     configured = load_sites(settings.sites_dir)
     chosen = list(configured.values()) if all_sites else [get_site(settings.sites_dir, n) for n in site_names]
     if not chosen:
         raise click.UsageError(f"no sites are configured in {settings.sites_dir}")
     store = _open_store(settings)
-    outcomes = crawl_and_report(chosen, settings, store)
+    outcomes = crawl_and_report(chosen, settings, store, observed_at=observed_at)
+    from scheduler.alerts import review_and_alert  # health checks: suspect runs are marked, failures alerted
+    from scheduler.health import describe
+
+    for review in review_and_alert(store, settings, [o.run_id for o in outcomes if o.run_id is not None]):
+        if review.failed_checks:
+            console.print(f"run {review.run.id} ({review.run.site}) is {review.status}: "
+                          + "; ".join(describe(check) for check in review.failed_checks), markup=False)
     if any(o.status == "failed" for o in outcomes):
         sys.exit(1)
 
@@ -330,27 +397,7 @@ def geo_refresh(population_file: Path, year: int | None) -> None:
                   f"written to {settings.population_file}")
 
 
-# --- runs and db -----------------------------------------------------------
-
-@app.command()
-@click.option("--site", help="Only this site.")
-@click.option("--last", type=click.IntRange(min=1), default=20, show_default=True, help="How many runs to show.")
-def runs(site: str | None, last: int) -> None:
-    """Recent crawl runs with their status.  Example: lagesbild runs --last 10"""
-    from store import repository
-
-    settings = load_settings()
-    store = _open_store(settings)
-    table = Table(title="Crawl runs (newest first)")
-    for column in ("run", "site", "status", "started (UTC)", "duration", "pages", "ads", "errors", "parse failures"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("note")
-    for run in repository.list_runs(store, site=site, last=last):
-        duration = f"{(run.finished_at - run.started_at).total_seconds():.0f} s" if run.finished_at else "—"
-        table.add_row(str(run.id), run.site, run.status, f"{run.started_at:%Y-%m-%d %H:%M}", duration,
-                      str(run.pages), str(run.items), str(run.errors), str(run.parse_failures), run.note or "")
-    console.print(table)
-
+# --- db --------------------------------------------------------------------
 
 @db_group.command("upgrade")
 def db_upgrade() -> None:
@@ -364,32 +411,57 @@ def db_upgrade() -> None:
 
 # --- demo ------------------------------------------------------------------
 
-@app.command()
-def demo() -> None:
-    """Serve the sandbox sites, crawl them all, then print the regional table and write a municipal CSV.
+def series_options(default_weeks: int):
+    """--weeks, --scale and --seed of a back-filled sandbox series."""
+    def decorate(command):
+        command = click.option("--seed", type=int, default=1, show_default=True,
+                               help="Seed of the simulated market.")(command)
+        command = click.option("--scale", type=click.FloatRange(0, 50, min_open=True), default=1.0,
+                               show_default=True, help="Market size relative to the default.")(command)
+        return click.option("--weeks", type=click.IntRange(1, 156), default=default_weeks, show_default=True,
+                            help="How many weeks to back-fill, ending this week.")(command)
+    return decorate
 
-    Example: lagesbild demo
+
+def report_week(moment: datetime, outcomes: list) -> None:
+    """One progress line per back-filled week."""
+    from lagesbild.sandbox.simulation import week_of
+
+    colour = {"complete": "green", "partial": "yellow", "failed": "red", "suspect": "yellow"}
+    parts = [f"{o.site} [{colour.get(o.status, 'white')}]{o.status}[/] {o.items} ads" for o in outcomes]
+    console.print(f"week {moment:%G-W%V} (sim {week_of(moment)}): " + ", ".join(parts))
+
+
+@app.command()
+@series_options(26)
+def demo(weeks: int, scale: float, seed: int) -> None:
+    """Back-fill weekly crawls of the simulated sandbox market, then print the trend tables.
+
+    Example: lagesbild demo --weeks 26
     """
     from crawler.runner import study_period_key
-    from lagesbild.sandbox.server import SandboxServer
+    from lagesbild.backfill import plan_series, run_backfill
 
     settings = load_settings()
     store = _open_store(settings)
     key = study_period_key(settings, create_if_missing=True)  # the demo may create its first key
-    with SandboxServer(port=0).start() as sandbox:
-        os.environ["LAGESBILD_SANDBOX_URL"] = sandbox.url
-        sites = list(load_sites(BUNDLED_SITES_DIR).values())
-        console.print(f"Sandbox sites at {sandbox.url}/; crawling {', '.join(s.name for s in sites)} …")
-        outcomes = crawl_and_report(sites, settings, store, key=key)
+    plan = plan_series(weeks, seed, scale)
+    console.print(f"Back-filling {weeks} weeks of the simulated market (seed {seed}, scale {scale:g}) "
+                  f"from sandbox sites on 127.0.0.1, with {len(plan.incidents)} planted site incidents …")
+    results = run_backfill(plan, settings, store, key, on_week=report_week)
     geography = load_settings_geography(settings)
     family = load_published_family(store, geography, "month", settings=settings)  # protected once, used twice
     console.print(published_table(family[("polisregion", "month")], hide_empty=False))
+    console.print(published_table(load_published(store, geography, "riket", "week", settings=settings),
+                                  hide_empty=False))
     print_coverage(console, load_coverage(store))
     csv_path = settings.export_dir / "kommun-manad.csv"
     write_export(family[("kommun", "month")], geography, csv_path)
     console.print(f"Municipal CSV (kommun × month): {csv_path}")
     console.print(f"Database: {settings.resolved_database_url}")
-    if any(o.status == "failed" for o in outcomes):
+    console.print(f"Series manifest: {settings.resolved_home / 'series.json'} "
+                  "(score it against the truth with `lagesbild evaluate --demo`)")
+    if not any(o.status == "complete" for outcomes in results for o in outcomes):
         sys.exit(1)
 
 

@@ -5,6 +5,8 @@ from config.errors import ConfigError
 from crawler.browser import BrowserNotFound
 from crawler.keys import KeyFileError
 from store.errors import StoreError
+from lagesbild.backfill import SeriesNotFound
+from store.repository import LeaseHeld
 
 # Exit code 2 for bad input (config, arguments), 1 for everything the environment got wrong.
 USER_ERRORS: dict[type[Exception], int] = {
@@ -12,4 +14,6 @@ USER_ERRORS: dict[type[Exception], int] = {
     KeyFileError: 1,
     BrowserNotFound: 1,
     StoreError: 1,
+    SeriesNotFound: 1,  # evaluate --demo before any demo
+    LeaseHeld: 1,  # a site another process is crawling, a second scheduler
 }

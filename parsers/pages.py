@@ -12,9 +12,9 @@ from bs4 import BeautifulSoup, Tag
 from config.sites import FieldSpec, SiteConfig
 from parsers.dates import parse_swedish_date
 from parsers.phones import normalise_phone
-from parsers.records import UNKNOWN_CATEGORY, AdRecord, ListingPage
+from parsers.records import UNKNOWN_CATEGORY, AdRecord, DetailAds, ListingPage
 
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 
 _CATEGORY_WORDS = {
     "Kvinna": ("kvinna", "kvinnor", "tjej", "tjejer", "female", "woman"),
@@ -132,6 +132,69 @@ def parse_listing(html: str, url: str, site: SiteConfig) -> ListingPage:
     )
 
 
+def _selector(spec: FieldSpec) -> str:
+    return spec.css or spec.xpath or "url"
+
+
+_FIELD_NAMES = ("ad_id", "profile_id", "phone", "location", "category", "posted", "title", "text")
+
+
+class _Scoped:
+    """Field lookup for one ad of several: inside its container, or for page-level fields on the rest of the page."""
+
+    def __init__(self, container: _Document, page: _Document, page_level: frozenset[int]) -> None:
+        self.container = container
+        self.page = page
+        self.page_level = page_level  # id()s of the FieldSpecs that match in no container
+
+    def value(self, spec: FieldSpec, *, joined: bool = False) -> str | None:
+        found = self.container.value(spec, joined=joined)
+        if found is None and id(spec) in self.page_level:
+            found = self.page.value(spec, joined=joined)
+        return found
+
+
+def parse_details(
+    html: str,
+    url: str,
+    site: SiteConfig,
+    crawl_time: datetime,
+    region_context: str | None = None,
+) -> DetailAds:
+    """Every ad on a detail page: one, or one per `detail.ad_container` (a profile page listing its ads).
+
+    With containers, a field whose selector matches inside some container is per ad: it is read
+    from each ad's own container only (never from another ad or a look-alike elsewhere). A field
+    that matches in no container (a phone or profile id shown once) is read from the page outside
+    the containers, for every ad.
+
+    Raises ParseError when the page has no ad at all (no ad id, or no container). A container
+    without an ad id is recorded in the result's `failures`; the other ads are kept.
+    """
+    detail = site.detail
+    if detail.ad_container is None:
+        return DetailAds([parse_detail(html, url, site, crawl_time, region_context)])
+    soup = BeautifulSoup(html, "lxml")
+    containers = soup.select(detail.ad_container)
+    if not containers:
+        raise ParseError(url, "ad_container", detail.ad_container)
+    # Container markup is serialised before the containers are cut out of the page.
+    fragments = [str(container) for container in containers]
+    for container in containers:
+        container.decompose()
+    rest_of_page = _Document(str(soup), url)
+    docs = [_Document(fragment, url) for fragment in fragments]
+    specs = [spec for name in _FIELD_NAMES if (spec := getattr(detail, name)) is not None]
+    page_level = frozenset(id(spec) for spec in specs if all(doc.value(spec) is None for doc in docs))
+    records, failures = [], []
+    for doc in docs:
+        try:
+            records.append(_record(_Scoped(doc, rest_of_page, page_level), url, site, crawl_time, region_context))
+        except ParseError as exc:
+            failures.append(exc)
+    return DetailAds(records, failures)
+
+
 def parse_detail(
     html: str,
     url: str,
@@ -139,12 +202,29 @@ def parse_detail(
     crawl_time: datetime,
     region_context: str | None = None,
 ) -> AdRecord:
-    """One ad's fields from its detail page. Raises ParseError when the ad id is missing."""
-    doc = _Document(html, url)
+    """One ad's fields from its detail page (the first ad, on a page of several).
+
+    Raises ParseError when the ad id is missing.
+    """
+    if site.detail.ad_container is not None:
+        ads = parse_details(html, url, site, crawl_time, region_context)
+        if not ads:
+            raise ads.failures[0]
+        return ads[0]
+    return _record(_Document(html, url), url, site, crawl_time, region_context)
+
+
+def _record(
+    doc: _Document | _Scoped,
+    url: str,
+    site: SiteConfig,
+    crawl_time: datetime,
+    region_context: str | None,
+) -> AdRecord:
     detail = site.detail
     ad_id = doc.value(detail.ad_id)
     if not ad_id:
-        raise ParseError(url, "ad_id", detail.ad_id.css or detail.ad_id.xpath or "url")
+        raise ParseError(url, "ad_id", _selector(detail.ad_id))
 
     def optional(name: str, *, joined: bool = False) -> str | None:
         spec = getattr(detail, name)

@@ -45,6 +45,20 @@ class AdRecord:
     __str__ = __repr__
 
 
+class DetailAds(list):
+    """The ads parsed from one detail page (a list of AdRecord), and the ads on it that could not be.
+
+    `failures` holds one ParseError per ad container without an ad id; the other ads are kept.
+    """
+
+    def __init__(self, records=(), failures=()) -> None:
+        super().__init__(records)
+        self.failures: tuple = tuple(failures)
+
+    def __repr__(self) -> str:  # the records are redacted by their own repr
+        return f"DetailAds({len(self)} ads, {len(self.failures)} failures)"
+
+
 @dataclass(frozen=True)
 class ObservedAd:
     """What may be stored of one ad sighting: keyed tokens, a kommun code and coarse facts."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, UniqueConstraint
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -82,6 +82,14 @@ class CrawlRun(SQLModel, table=True):
     config_version: str = Field(max_length=VERSION_LEN)
     parser_version: str = Field(max_length=VERSION_LEN)
     note: str | None = Field(default=None, max_length=NOTE_LEN)  # operational remark, never PII
+    # Detail pages fetched; with parse_failures they give the parse failure rate.
+    detail_pages: int = Field(default=0)
+    # JSON object {field: share of parsed detail pages where the field was found}, e.g. {"phone": 0.97}.
+    fill_rates: str | None = Field(default=None, sa_type=Text)
+    # JSON list of the health checks the run failed ([] = healthy); NULL until checked.
+    health: str | None = Field(default=None, sa_type=Text)
+    # The status the crawl itself decided, kept when a failed health check makes the run 'suspect'.
+    crawl_status: str | None = Field(default=None, max_length=STATUS_LEN)
 
 
 class Observation(SQLModel, table=True):
@@ -158,3 +166,59 @@ class CountAggregate(SQLModel, table=True):
     cell_key: float
     computed_at: datetime = Field(sa_type=UtcDateTime)  # counts runs that had finished by this moment
     method: str = Field(max_length=METHOD_LEN)
+
+
+LEASE_NAME_LEN = 64
+LEASE_HOLDER_LEN = 128
+
+
+class Lease(SQLModel, table=True):
+    """A named lock held by one process until it expires: one scheduler per database, one crawl per site.
+
+    The holder renews `expires_at` while it lives; a lease past its expiry (or held by a
+    process on this host that no longer exists) may be taken over.
+    """
+
+    __tablename__ = "lease"
+
+    name: str = Field(primary_key=True, max_length=LEASE_NAME_LEN)  # 'scheduler' or 'crawl:<site>'
+    holder: str = Field(max_length=LEASE_HOLDER_LEN)  # '<host>:<pid>:<nonce>'
+    acquired_at: datetime = Field(sa_type=UtcDateTime)
+    expires_at: datetime = Field(sa_type=UtcDateTime)
+
+
+USERNAME_LEN = 64
+PASSWORD_HASH_LEN = 255
+ROLE_LEN = 16
+AUDIT_ACTION_LEN = 32
+AUDIT_CHANNEL_LEN = 16
+AUDIT_DETAIL_LEN = 400
+
+
+class AppUser(SQLModel, table=True):
+    """A staff account of the dashboard and API: a login name, an argon2 password hash and one role."""
+
+    __tablename__ = "app_user"
+    __table_args__ = (UniqueConstraint("username", name="uq_app_user_username"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=USERNAME_LEN)
+    password_hash: str = Field(max_length=PASSWORD_HASH_LEN)
+    role: str = Field(max_length=ROLE_LEN)  # 'analyst', 'coordinator' or 'export'
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    last_login_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who took which published table out of lagesbild, and when (exports, downloads, reports)."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_at", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UtcDateTime)
+    username: str = Field(max_length=USERNAME_LEN)
+    role: str = Field(max_length=ROLE_LEN)
+    channel: str = Field(max_length=AUDIT_CHANNEL_LEN)  # 'web', 'api' or 'cli'
+    action: str = Field(max_length=AUDIT_ACTION_LEN)  # 'export', 'download' or 'report'
+    detail: str = Field(max_length=AUDIT_DETAIL_LEN)  # format, level, period, region: never a count

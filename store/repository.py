@@ -7,10 +7,16 @@ half-open: `since <= observed_at < until`.
 """
 from __future__ import annotations
 
+import json
+import logging
+import os
+import secrets
+import socket
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import islice
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -27,6 +33,8 @@ from store.models import (
     DISPLAY_NAME_LEN,
     FINISH_REASON_LEN,
     KOMMUN_CODE_LEN,
+    LEASE_HOLDER_LEN,
+    LEASE_NAME_LEN,
     LEVEL_LEN,
     MEASURE_LEN,
     METHOD_LEN,
@@ -41,6 +49,7 @@ from store.models import (
     VERSION_LEN,
     CountAggregate,
     CrawlRun,
+    Lease,
     Observation,
     Site,
     UnresolvedPlace,
@@ -48,12 +57,18 @@ from store.models import (
     utcnow,
 )
 
+logger = logging.getLogger(__name__)
+
 RUNNING = "running"
-# Statuses a run may finish with ("suspect" is planned but not yet accepted).
+# Statuses a crawl may finish with.
 FINISHED_STATUSES = ("complete", "partial", "failed")
-RUN_STATUSES = (RUNNING, *FINISHED_STATUSES)
-# Runs whose observations count by default: the crawl ended and its data is usable.
-USABLE_STATUSES = ("complete", "partial")
+# A complete or partial run that failed a health check afterwards (see scheduler.health).
+SUSPECT = "suspect"
+RUN_STATUSES = (RUNNING, *FINISHED_STATUSES, SUSPECT)
+# Runs whose observations count by default: the crawl ended and its data is usable. A suspect run
+# is counted: its sightings are real (tokens are distinct, so nothing is counted twice) and leaving
+# it out would turn a false alarm into a real dip; analysis flags its period as a data artefact.
+USABLE_STATUSES = ("complete", "partial", SUSPECT)
 ABANDONED_NOTE = "abandoned: process ended before the run finished"
 
 _INSERT_CHUNK = 5_000  # rows per executemany call
@@ -83,6 +98,14 @@ class RunSummary:
     parser_version: str
     note: str | None
     key_period: str | None = None
+    detail_pages: int = 0
+    fill_rates: dict[str, float] | None = None  # field -> share of parsed detail pages that had it
+    health: tuple[dict[str, Any], ...] | None = None  # failed health checks; None = not checked
+    crawl_status: str | None = None  # the crawl's own status when health checks made the run suspect
+
+    @property
+    def duration_s(self) -> float | None:
+        return None if self.finished_at is None else (self.finished_at - self.started_at).total_seconds()
 
 
 class ObservationRow(NamedTuple):
@@ -302,8 +325,10 @@ def finish_run(
     listing_pages: int,
     finish_reason: str | None,
     note: str | None = None,
+    detail_pages: int = 0,
+    fill_rates: dict[str, float] | None = None,
 ) -> None:
-    """Record how a run ended: its final status, counters and reason."""
+    """Record how a run ended: its final status, counters, reason and per-field fill rates (0..1)."""
     if status not in FINISHED_STATUSES:
         raise StoreError(f"run status must be one of {', '.join(FINISHED_STATUSES)}, not {status!r}")
     counters = {
@@ -312,11 +337,13 @@ def finish_run(
         "errors": errors,
         "parse_failures": parse_failures,
         "listing_pages": listing_pages,
+        "detail_pages": detail_pages,
     }
     for field, value in counters.items():
         _check_count(field, value)
     _check_text("finish_reason", finish_reason, FINISH_REASON_LEN)
     _check_text("note", note, NOTE_LEN)
+    rates = None if fill_rates is None else _fill_rates_json(fill_rates)
     with _session(target) as session:
         run = session.get(CrawlRun, run_id)
         if run is None:
@@ -325,6 +352,7 @@ def finish_run(
         run.finished_at = utcnow()
         run.finish_reason = finish_reason
         run.note = note
+        run.fill_rates = rates
         for field, value in counters.items():
             setattr(run, field, value)
         session.add(run)
@@ -351,6 +379,10 @@ def _run_summary(run: CrawlRun, site_name: str) -> RunSummary:
         parser_version=run.parser_version,
         note=run.note,
         key_period=run.key_period,
+        detail_pages=run.detail_pages,
+        fill_rates=None if run.fill_rates is None else json.loads(run.fill_rates),
+        health=None if run.health is None else tuple(json.loads(run.health)),
+        crawl_status=run.crawl_status,
     )
 
 
@@ -720,3 +752,351 @@ def late_observations(target: StoreOrSession) -> list[LateObservations]:
     )
     with _session(target) as session:
         return [LateObservations(kind, period, count) for kind, period, count in session.exec(statement).all()]
+
+
+# --- run health -----------------------------------------------------------------
+
+_FIELD_NAME_LEN = 32
+_HEALTH_JSON_LEN = 4_000
+
+
+def _fill_rates_json(fill_rates: dict[str, float]) -> str:
+    for field, rate in fill_rates.items():
+        _check_text("fill rate field", field, _FIELD_NAME_LEN, required=True)
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate <= 1.0:
+            raise StoreError("a fill rate must be a number from 0 to 1")
+    return json.dumps({field: round(float(rate), 4) for field, rate in sorted(fill_rates.items())})
+
+
+def record_health(target: StoreOrSession, run_id: int, failed_checks: list[dict[str, Any]]) -> str:
+    """Store the health checks a finished run failed ([] = healthy); return the run's status afterwards.
+
+    A complete or partial run that failed a check becomes 'suspect' (its own status is kept in
+    crawl_status); a failed run stays failed. Checks hold only names, numbers and field names.
+    """
+    text = json.dumps(list(failed_checks), sort_keys=True)
+    if len(text) > _HEALTH_JSON_LEN:
+        raise StoreError(f"health checks take more than {_HEALTH_JSON_LEN} characters")
+    with _session(target) as session:
+        run = session.get(CrawlRun, run_id)
+        if run is None:
+            raise StoreError(f"crawl run {run_id} does not exist")
+        if run.status == RUNNING:
+            raise StoreError(f"crawl run {run_id} is still running")
+        run.health = text
+        if failed_checks and run.status in ("complete", "partial"):
+            run.crawl_status = run.status
+            run.status = SUSPECT
+        session.add(run)
+        session.flush()
+        return run.status
+
+
+def site_history(
+    target: StoreOrSession,
+    site: str,
+    *,
+    before_run_id: int | None = None,
+    statuses: Iterable[str] = ("complete", "partial"),
+    last: int = 10,
+) -> list[RunSummary]:
+    """The site's newest `last` runs with one of `statuses` (before run `before_run_id`), newest first."""
+    if last < 1:
+        raise StoreError("the number of runs must be at least 1")
+    statement = (
+        select(CrawlRun, Site.name)
+        .join(Site, Site.id == CrawlRun.site_id)
+        .where(Site.name == site, CrawlRun.status.in_(tuple(statuses)))
+        .order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc())
+        .limit(last)
+    )
+    if before_run_id is not None:
+        statement = statement.where(CrawlRun.id < before_run_id)
+    with _session(target) as session:
+        return [_run_summary(run, name) for run, name in session.exec(statement).all()]
+
+
+def runs_started_since(target: StoreOrSession, site: str, since: datetime) -> list[RunSummary]:
+    """The site's runs started at or after `since`, oldest first."""
+    statement = (
+        select(CrawlRun, Site.name)
+        .join(Site, Site.id == CrawlRun.site_id)
+        .where(Site.name == site, CrawlRun.started_at >= to_naive_utc(since))
+        .order_by(CrawlRun.started_at, CrawlRun.id)
+    )
+    with _session(target) as session:
+        return [_run_summary(run, name) for run, name in session.exec(statement).all()]
+
+
+def fail_running_runs(target: StoreOrSession, site: str, since: datetime, note: str) -> list[int]:
+    """Mark the site's runs started since `since` and still `running` as failed, with `note`; return their ids.
+
+    For a supervisor that saw the crawl process end (killed, timed out, crashed): it knows when.
+    """
+    _check_text("note", note, NOTE_LEN, required=True)
+    site_ids = select(Site.id).where(Site.name == site).scalar_subquery()
+    with _session(target) as session:
+        ids = list(session.exec(
+            select(CrawlRun.id).where(
+                CrawlRun.site_id == site_ids, CrawlRun.status == RUNNING, CrawlRun.started_at >= to_naive_utc(since)
+            )
+        ).scalars())
+        if ids:
+            session.exec(
+                update(CrawlRun)
+                .where(CrawlRun.id.in_(ids), CrawlRun.status == RUNNING)
+                .values(status="failed", note=note, finished_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+        return ids
+
+
+def last_run_per_site(target: StoreOrSession) -> dict[str, RunSummary]:
+    """Each site's newest run, by site name."""
+    newest = (
+        select(CrawlRun.site_id, func.max(CrawlRun.id).label("run_id")).group_by(CrawlRun.site_id).subquery()
+    )
+    statement = (
+        select(CrawlRun, Site.name)
+        .join(newest, newest.c.run_id == CrawlRun.id)
+        .join(Site, Site.id == CrawlRun.site_id)
+        .order_by(Site.name)
+    )
+    with _session(target) as session:
+        return {name: _run_summary(run, name) for run, name in session.exec(statement).all()}
+
+
+def observation_span(target: StoreOrSession) -> tuple[datetime | None, datetime | None, int]:
+    """The oldest and newest observed_at of stored observations, and how many there are."""
+    statement = select(func.min(Observation.observed_at), func.max(Observation.observed_at), func.count())
+    with _session(target) as session:
+        first, last, count = session.exec(statement).one()
+    return (None if first is None else _as_datetime(first), None if last is None else _as_datetime(last), count)
+
+
+# --- leases: one scheduler per database, one crawl per site ------------------------
+
+
+class LeaseHeld(StoreError):
+    """The lease is held by another live process."""
+
+    def __init__(self, message: str, lease: LeaseInfo) -> None:
+        super().__init__(message)
+        self.lease = lease
+
+
+@dataclass(frozen=True)
+class LeaseInfo:
+    """Who holds a lease and until when (naive UTC)."""
+
+    name: str
+    holder: str
+    acquired_at: datetime
+    expires_at: datetime
+
+    @property
+    def host(self) -> str:
+        return self.holder.split(":", 1)[0]
+
+    @property
+    def pid(self) -> int | None:
+        parts = self.holder.split(":")
+        return int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else None
+
+    def expired(self, now: datetime | None = None) -> bool:
+        return self.expires_at < (now or utcnow())
+
+
+def lease_holder_id(pid: int | None = None) -> str:
+    """A holder name for this process: '<host>:<pid>:<nonce>'."""
+    return f"{socket.gethostname()[:80]}:{os.getpid() if pid is None else pid}:{secrets.token_hex(4)}"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _holder_is_dead(lease: LeaseInfo) -> bool:
+    """True when the holder is a process on this host that no longer exists (it cannot renew)."""
+    pid = lease.pid
+    return lease.host == socket.gethostname()[:80] and pid is not None and not _process_alive(pid)
+
+
+def lease_is_live(lease: LeaseInfo) -> bool:
+    """Held: not expired, and not held by a process on this host that has ended."""
+    return not lease.expired() and not _holder_is_dead(lease)
+
+
+def _lease_info(row: Lease) -> LeaseInfo:
+    return LeaseInfo(row.name, row.holder, row.acquired_at, row.expires_at)
+
+
+def get_lease(target: StoreOrSession, name: str) -> LeaseInfo | None:
+    """The lease `name`, expired or not, or None."""
+    with _session(target) as session:
+        row = session.get(Lease, name)
+        return None if row is None else _lease_info(row)
+
+
+def list_leases(target: StoreOrSession, prefix: str = "") -> list[LeaseInfo]:
+    """Every lease whose name starts with `prefix`, by name."""
+    statement = select(Lease).where(Lease.name.startswith(prefix, autoescape=True)).order_by(Lease.name)
+    with _session(target) as session:
+        return [_lease_info(row) for row in session.exec(statement).scalars()]
+
+
+def acquire_lease(target: StoreOrSession, name: str, holder: str, ttl_s: float) -> LeaseInfo:
+    """Take (or renew) the lease `name` for `ttl_s` seconds, or raise LeaseHeld.
+
+    An expired lease, or one whose holder process on this host is gone, is taken over.
+    Atomic on SQLite and PostgreSQL: concurrent callers cannot both succeed.
+    """
+    _check_text("lease name", name, LEASE_NAME_LEN, required=True)
+    _check_text("lease holder", holder, LEASE_HOLDER_LEN, required=True)
+    if ttl_s <= 0:
+        raise StoreError("a lease must last more than 0 seconds")
+    with _session(target) as session:
+        now = utcnow()
+        expires = now + timedelta(seconds=ttl_s)
+        values = {"name": name, "holder": holder, "acquired_at": now, "expires_at": expires}
+        session.exec(_insert_ignoring(session, Lease.__table__, ["name"]).values(values))
+        table = Lease.__table__
+        session.exec(  # our own lease: renew it
+            update(table).where(table.c.name == name, table.c.holder == holder).values(expires_at=expires)
+        )
+        session.exec(  # an expired lease: take it over
+            update(table)
+            .where(table.c.name == name, table.c.holder != holder, table.c.expires_at < now)
+            .values(holder=holder, acquired_at=now, expires_at=expires)
+        )
+        current = _lease_info(session.exec(select(Lease).where(Lease.name == name)).scalar_one())
+        session.expire_all()
+        if current.holder != holder and _holder_is_dead(current):
+            logger.info("taking over lease %s from %s, whose process has ended", name, current.holder)
+            session.exec(
+                update(table)
+                .where(table.c.name == name, table.c.holder == current.holder)
+                .values(holder=holder, acquired_at=now, expires_at=expires)
+            )
+            current = _lease_info(session.exec(select(Lease).where(Lease.name == name)).scalar_one())
+            session.expire_all()
+    if current.holder != holder:
+        raise LeaseHeld(f"{name} is held by {current.holder} since {current.acquired_at:%Y-%m-%d %H:%M:%S} UTC "
+                        f"(renewed until {current.expires_at:%H:%M:%S} UTC)", current)
+    return current
+
+
+def renew_lease(target: StoreOrSession, name: str, holder: str, ttl_s: float) -> bool:
+    """Extend our lease by `ttl_s` seconds from now; False when it is no longer ours."""
+    table = Lease.__table__
+    statement = (
+        update(table)
+        .where(table.c.name == name, table.c.holder == holder)
+        .values(expires_at=utcnow() + timedelta(seconds=ttl_s))
+    )
+    with _session(target) as session:
+        return session.exec(statement).rowcount == 1
+
+
+def release_lease(target: StoreOrSession, name: str, holder: str) -> bool:
+    """Give our lease back; False when it was not ours (any more)."""
+    table = Lease.__table__
+    with _session(target) as session:
+        return session.exec(delete(table).where(table.c.name == name, table.c.holder == holder)).rowcount == 1
+
+
+def release_leases_of_process(target: StoreOrSession, host: str, pid: int) -> list[str]:
+    """Drop every lease held by process `pid` on `host` (a supervisor whose child died); return their names."""
+    table = Lease.__table__
+    prefix = f"{host}:{pid}:"
+    with _session(target) as session:
+        names = list(session.exec(select(table.c.name).where(table.c.holder.startswith(prefix, autoescape=True)))
+                     .scalars())
+        if names:
+            session.exec(delete(table).where(table.c.holder.startswith(prefix, autoescape=True)))
+        return names
+
+
+class HeldLeases:
+    """Leases taken together and renewed by a daemon thread until released.
+
+    `on_lost(name)` is called (from the renewing thread) when a lease could not be renewed.
+    """
+
+    def __init__(self, store: Store, names: Iterable[str], *, ttl_s: float = 60.0,
+                 holder: str | None = None, on_lost=None) -> None:
+        self.store = store
+        self.names = sorted(set(names))
+        self.ttl_s = ttl_s
+        self.holder = holder or lease_holder_id()
+        self.on_lost = on_lost
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._held: list[str] = []
+
+    def acquire(self) -> HeldLeases:
+        try:
+            for name in self.names:
+                acquire_lease(self.store, name, self.holder, self.ttl_s)
+                self._held.append(name)
+        except BaseException:
+            self.release()
+            raise
+        self._thread = threading.Thread(target=self._renew, name="lagesbild-lease", daemon=True)
+        self._thread.start()
+        return self
+
+    def _renew(self) -> None:
+        interval = max(self.ttl_s / 3, 0.2)
+        while not self._stop.wait(interval):
+            for name in list(self._held):
+                try:
+                    ok = renew_lease(self.store, name, self.holder, self.ttl_s)
+                except Exception as exc:  # the database is briefly unreachable: try again next time
+                    logger.warning("could not renew lease %s: %s", name, exc)
+                    continue
+                if not ok:
+                    logger.error("lease %s was lost (taken over by another process)", name)
+                    self._held.remove(name)
+                    if self.on_lost is not None:
+                        self.on_lost(name)
+
+    def release(self) -> None:
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+        for name in reversed(self._held):
+            try:
+                release_lease(self.store, name, self.holder)
+            except Exception as exc:  # it expires by itself
+                logger.warning("could not release lease %s: %s", name, exc)
+        self._held.clear()
+
+    def __enter__(self) -> HeldLeases:
+        return self.acquire()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.release()
+
+
+def crawl_lock_name(site: str) -> str:
+    """The lease that keeps two crawls of one site from running at once."""
+    return f"crawl:{site}"
+
+
+def lock_sites(store: Store, sites: Iterable[str], *, ttl_s: float = 60.0) -> HeldLeases:
+    """Hold the crawl locks of `sites` (released by .release()); raise LeaseHeld when one is busy."""
+    names = [crawl_lock_name(site) for site in sites]
+    try:
+        return HeldLeases(store, names, ttl_s=ttl_s).acquire()
+    except LeaseHeld as exc:
+        site = exc.lease.name.removeprefix("crawl:")
+        raise LeaseHeld(f"{site} is being crawled by another process ({exc.lease.holder}, since "
+                        f"{exc.lease.acquired_at:%Y-%m-%d %H:%M} UTC); try again when it has finished",
+                        exc.lease) from None

@@ -1,4 +1,4 @@
-"""Local sandbox: two fictional Swedish escort-ad sites with known ground truth, for tests and demos."""
+"""Local sandbox: three fictional Swedish escort-ad sites with known ground truth, for tests and demos."""
 from lagesbild.sandbox.market import Market, build_market, build_truth
 from lagesbild.sandbox.server import SandboxServer
 

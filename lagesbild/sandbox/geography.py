@@ -132,9 +132,12 @@ TYPOS = {"1480": "Götebrog", "0180": "Stokholm", "0380": "Uppsla", "1283": "Hel
 SECOND_CITIES = ("Stockholm", "Göteborg", "Malmö", "Uppsala", "Linköping", "Örebro")
 
 
-def write_location(kommun: Kommun, rng: random.Random) -> str:
+def write_location(kommun: Kommun, rng: random.Random, *, keep_diacritics: bool = False) -> str:
+    """How one ad writes its kommun. keep_diacritics: for names that clash without them (Håbo/Habo)."""
     forms = list(LOCATION_FORM_WEIGHTS)
     form = rng.choices(forms, weights=[LOCATION_FORM_WEIGHTS[f] for f in forms])[0]
+    if keep_diacritics and form in ("lower", "no_diacritics", "typo"):
+        form = "exact"
     if form == "lower":
         return kommun.name.lower()
     if form == "no_diacritics" and fold_diacritics(kommun.name) != kommun.name:

@@ -19,7 +19,7 @@ from lagesbild.sandbox.geography import (
     region_for_kommun,
     write_location,
 )
-from lagesbild.sandbox.phones import FictionPhone, all_fiction_phones, pick_phone_form, write_phone
+from lagesbild.sandbox.phones import FictionPhone, all_fiction_phones, phone_form_deck, write_phone
 from lagesbild.sandbox.wording import (
     CATEGORY_WEIGHTS,
     FEMALE_NAMES,
@@ -32,22 +32,30 @@ from lagesbild.sandbox.wording import (
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 NATTSIDA = "nattsida"
 STJARNSIDA = "stjarnsida"
-SITES = (NATTSIDA, STJARNSIDA)
+KVALLSIDA = "kvallsida"
+SITES = (NATTSIDA, STJARNSIDA, KVALLSIDA)
+# Sites that show one phone number per profile (behind "Visa nummer"), not one per ad.
+PROFILE_PHONE_SITES = frozenset({KVALLSIDA})
 
-AD_ID_PREFIX = {NATTSIDA: "N", STJARNSIDA: "S"}
-AD_ID_START = {NATTSIDA: 1001, STJARNSIDA: 2001}
-PROFILE_ID_PREFIX = {NATTSIDA: "np", STJARNSIDA: "sp"}
+AD_ID_PREFIX = {NATTSIDA: "N", STJARNSIDA: "S", KVALLSIDA: "K"}
+AD_ID_START = {NATTSIDA: 1001, STJARNSIDA: 2001, KVALLSIDA: 3001}
+PROFILE_ID_PREFIX = {NATTSIDA: "np", STJARNSIDA: "sp", KVALLSIDA: "kp"}
 
 
 @dataclass(frozen=True)
 class MarketShape:
     """How big the market is and how its persons, profiles and ads overlap."""
 
-    listings_per_site: dict[str, int] = field(default_factory=lambda: {NATTSIDA: 70, STJARNSIDA: 40})
-    persons_on_both_sites: int = 12
-    persons_with_two_profiles: dict[str, int] = field(default_factory=lambda: {NATTSIDA: 2, STJARNSIDA: 1})
-    persons_without_phone: dict[str, int] = field(default_factory=lambda: {NATTSIDA: 3, STJARNSIDA: 1})
-    profiles_with_several_ads: dict[str, int] = field(default_factory=lambda: {NATTSIDA: 8, STJARNSIDA: 5})
+    listings_per_site: dict[str, int] = field(
+        default_factory=lambda: {NATTSIDA: 70, STJARNSIDA: 40, KVALLSIDA: 30})
+    persons_on_both_sites: int = 12  # on nattsida and stjarnsida
+    persons_on_all_sites: int = 4
+    persons_with_two_profiles: dict[str, int] = field(
+        default_factory=lambda: {NATTSIDA: 2, STJARNSIDA: 1, KVALLSIDA: 1})
+    persons_without_phone: dict[str, int] = field(
+        default_factory=lambda: {NATTSIDA: 3, STJARNSIDA: 1, KVALLSIDA: 1})
+    profiles_with_several_ads: dict[str, int] = field(
+        default_factory=lambda: {NATTSIDA: 8, STJARNSIDA: 5, KVALLSIDA: 6})
     ads_hiding_phone: int = 2  # ads of phone-bearing profiles that leave the number out
     small_kommuner: int = 15
     whole_country_share: float = 0.05  # ads located "Hela Sverige"
@@ -64,6 +72,7 @@ class Person:
     age: int
     phone: FictionPhone | None
     home_kommun_code: str
+    network_id: str | None = None  # persons run from one phone share a network id
 
     @property
     def phone_e164(self) -> str | None:
@@ -92,6 +101,12 @@ class Ad:
     text: str
     posted_at: datetime
     shows_phone: bool
+    advert_id: str = ""  # the underlying advert: shared by its reposts and cross-posts
+    network_id: str | None = None
+    template_id: str | None = None  # network adverts share a text template
+    touring: bool = False
+    # Ad features the wording carries (lagesbild.sandbox.wording.AD_FEATURES): planted truth.
+    features: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -161,6 +176,16 @@ class Market:
     def listings_of_profile(self, site: str, site_profile_id: str) -> list[Listing]:
         return [lst for lst in self.listings_on(site) if lst.ad.site_profile_id == site_profile_id]
 
+    def profiles_on(self, site: str) -> list[Profile]:
+        """A site's profiles that have at least one listing, by profile id."""
+        listed = {lst.ad.site_profile_id for lst in self.listings if lst.site == site}
+        return sorted((p for p in self.profiles if p.site == site and p.site_profile_id in listed),
+                      key=lambda p: p.site_profile_id)
+
+    def _profile_name(self, listing: Listing) -> str | None:
+        profile = self.profile(listing.site, listing.ad.site_profile_id)
+        return profile.display_name if profile else None
+
     def truth_dict(self) -> dict[str, Any]:
         """The ground truth as one JSON-ready object (what /_truth.json serves)."""
         return {
@@ -182,6 +207,12 @@ class Market:
                     "region_pages": list(lst.region_pages),
                     "posted_text": lst.posted_text,
                     "posted_at": lst.ad.posted_at.isoformat(),
+                    "advert_id": lst.ad.advert_id or lst.ad.ad_id,
+                    "network_id": lst.ad.network_id,
+                    "template_id": lst.ad.template_id,
+                    "touring": lst.ad.touring,
+                    "features": sorted(lst.ad.features),
+                    "profile_name": self._profile_name(lst),
                 }
                 for lst in self.listings
             ],
@@ -249,6 +280,7 @@ def _plan_persons(rng: random.Random, shape: MarketShape) -> tuple[list[_PersonP
     Returns the plans and a map (person index, site, profile number) → ad count.
     """
     plans = [_PersonPlan({NATTSIDA: 1, STJARNSIDA: 1}) for _ in range(shape.persons_on_both_sites)]
+    plans += [_PersonPlan({site: 1 for site in SITES}) for _ in range(shape.persons_on_all_sites)]
     for site, count in shape.persons_with_two_profiles.items():
         plans += [_PersonPlan({site: 2}) for _ in range(count)]
     for site, count in shape.persons_without_phone.items():
@@ -298,10 +330,26 @@ def build_market(
     seed: int = 1,
     as_of: datetime | str | None = None,
     *,
+    scale: float = 1.0,
+    phone_space: str = "generated",
+) -> Market:
+    """The simulated market at a moment (lagesbild.sandbox.simulation); same inputs, same market.
+
+    phone_space="fiction" uses only PTS fiction numbers (for committed fixtures).
+    """
+    from lagesbild.sandbox.simulation import simulation_for
+
+    return simulation_for(seed, scale, phone_space).market_at(as_of)
+
+
+def _build_legacy_market(
+    seed: int = 1,
+    as_of: datetime | str | None = None,
+    *,
     kommuner_csv: Path | None = None,
     shape: MarketShape | None = None,
 ) -> Market:
-    """Build the whole sandbox market; the same seed and as_of always give the same market."""
+    """The earlier single-snapshot market (being retired)."""
     shape = shape or MarketShape()
     as_of = normalize_as_of(as_of)
     rng = random.Random(seed)
@@ -368,7 +416,8 @@ def build_market(
     slot_order = sorted(ad_counts, key=lambda s: (s[0], SITES.index(s[1]), s[2]))
     ad_slots = [slot for slot in slot_order for _ in range(ad_counts[slot])]
     whole_country = set(rng.sample(range(len(ad_slots)), round(len(ad_slots) * shape.whole_country_share)))
-    hideable = [i for i, slot in enumerate(ad_slots) if plans[slot[0]].has_phone and ad_counts[slot] > 1]
+    hideable = [i for i, slot in enumerate(ad_slots)
+                if plans[slot[0]].has_phone and ad_counts[slot] > 1 and slot[1] not in PROFILE_PHONE_SITES]
     hide_phone = set(rng.sample(hideable, min(shape.ads_hiding_phone, len(hideable))))
 
     ads: list[Ad] = []
@@ -420,13 +469,20 @@ def build_market(
     for site in SITES:
         own = sorted((ad for ad in ads if ad.site == site), key=lambda ad: (ad.posted_at, ad.ad_id))
         two_regions: set[int] = set()
+        # Every written phone form appears on every site; a profile-phone site writes one form per profile.
+        writers = [ad for ad in own if ad.shows_phone and person_by_id[ad.person_id].phone]
+        if site in PROFILE_PHONE_SITES:
+            writers = list({ad.site_profile_id: ad for ad in writers}.values())
+        form_of = dict(zip((ad.site_profile_id if site in PROFILE_PHONE_SITES else ad.ad_id for ad in writers),
+                           phone_form_deck(rng, len(writers))))
         if site == NATTSIDA:
             two_regions = set(rng.sample(range(len(own)), round(len(own) * shape.two_region_share)))
         for position, ad in enumerate(own):
             person = person_by_id[ad.person_id]
             phone_parts: tuple[str, ...] = ()
             if ad.shows_phone and person.phone:
-                phone_parts = write_phone(person.phone, pick_phone_form(rng))
+                form = form_of[ad.site_profile_id if site in PROFILE_PHONE_SITES else ad.ad_id]
+                phone_parts = write_phone(person.phone, form)
             kommun = all_kommuner[ad.kommun_code] if ad.kommun_code else None
             location_text = write_location(kommun, rng) if kommun else WHOLE_COUNTRY_TEXT
             regions: tuple[str, ...] = ()

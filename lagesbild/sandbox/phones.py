@@ -65,15 +65,19 @@ def _grouped(subscriber: str) -> list[str]:
     return groups
 
 
-# Written forms, with how often an ad uses each.
+# Written forms, with how often an ad uses each (no form is rare, so every market shows them all).
 PHONE_FORM_WEIGHTS: dict[str, int] = {
-    "dash_grouped": 30,  # 070-174 06 05
-    "intl_spaced": 12,  # +46 70 174 06 05
-    "compact": 14,  # 0701740605
-    "spaced": 12,  # 070 174 06 05
-    "e164": 10,  # +46701740605
+    "dash_grouped": 20,  # 070-174 06 05
+    "intl_spaced": 10,  # +46 70 174 06 05
+    "compact": 10,  # 0701740605
+    "spaced": 10,  # 070 174 06 05
+    "e164": 8,  # +46701740605
     "double_zero": 8,  # 0046 70-1740605
-    "split_spans": 14,  # <span>070</span><span>-174</span><span> 06 05</span>
+    "split_spans": 10,  # <span>070</span><span>-174</span><span> 06 05</span>
+    "all_dashes": 8,  # 070-174-06-05
+    "intl_trunk": 8,  # +46 (0)70-174 06 05
+    "dotted": 8,  # 070.174.06.05
+    "split_digits": 8,  # <span>07</span><span>0 17</span><span>4 06</span><span> 05</span>
 }
 
 
@@ -96,9 +100,27 @@ def write_phone(phone: FictionPhone, form: str) -> tuple[str, ...]:
         return (f"0046 {phone.area}-{phone.subscriber}",)
     if form == "split_spans":
         return (trunk, f"-{groups[0]}", " " + " ".join(groups[1:]))
+    if form == "all_dashes":
+        return (f"{trunk}-{'-'.join(groups)}",)
+    if form == "intl_trunk":
+        return (f"+46 (0){phone.area}-{grouped}",)
+    if form == "dotted":
+        return (f"{trunk}.{'.'.join(groups)}",)
+    if form == "split_digits":  # cut mid-group, so no span holds a whole group
+        written = f"{trunk} {grouped}"
+        cuts = (2, len(trunk) + 3, len(written) - 3)
+        return tuple(written[a:b] for a, b in zip((0, *cuts), (*cuts, len(written))))
     raise ValueError(f"unknown phone form: {form}")
 
 
 def pick_phone_form(rng: random.Random) -> str:
     forms = list(PHONE_FORM_WEIGHTS)
     return rng.choices(forms, weights=[PHONE_FORM_WEIGHTS[f] for f in forms])[0]
+
+
+def phone_form_deck(rng: random.Random, count: int) -> list[str]:
+    """`count` forms in random order: every form at least once (when count allows), the rest by weight."""
+    forms = list(PHONE_FORM_WEIGHTS)
+    deck = forms + [pick_phone_form(rng) for _ in range(max(0, count - len(forms)))]
+    rng.shuffle(deck)
+    return deck[:count]

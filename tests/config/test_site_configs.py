@@ -5,7 +5,7 @@ import pytest
 
 from config.errors import ConfigError
 from config.settings import BUNDLED_SITES_DIR
-from config.sites import load_site, load_sites
+from config.sites import ScrollUntilAction, load_site, load_sites
 from support import run_cli
 
 GOOD = (BUNDLED_SITES_DIR / "nattsida.yaml").read_text(encoding="utf-8")
@@ -13,9 +13,50 @@ GOOD = (BUNDLED_SITES_DIR / "nattsida.yaml").read_text(encoding="utf-8")
 
 def test_bundled_sites_load_with_versions():
     sites = load_sites(BUNDLED_SITES_DIR)
-    assert set(sites) == {"nattsida", "stjarnsida"}
-    assert sites["stjarnsida"].render == "browser" and sites["nattsida"].render == "http"
+    assert set(sites) == {"nattsida", "stjarnsida", "kvallsida"}
     assert all(len(site.config_version) == 12 for site in sites.values())
+
+
+def test_bundled_sites_render_only_the_page_types_that_need_a_browser():
+    sites = load_sites(BUNDLED_SITES_DIR)
+    modes = {name: (site.render_for("listing"), site.render_for("detail"), site.uses_browser)
+             for name, site in sites.items()}
+    assert modes == {
+        "nattsida": ("http", "http", False),
+        "stjarnsida": ("browser", "http", True),  # the SPA listing; its ad pages are server-rendered
+        "kvallsida": ("http", "browser", True),  # the number appears only after a click on the profile page
+    }
+    assert sites["stjarnsida"].render_label == "listing: browser, detail: http"
+    assert sites["nattsida"].render_label == "http"
+    [*_, scroll] = sites["stjarnsida"].browser.listing_actions
+    assert isinstance(scroll, ScrollUntilAction) and scroll.scroll_until == "#cards[data-complete=true]"
+    assert sites["kvallsida"].detail.ad_container == "article.annons"
+    assert sites["nattsida"].detail.ad_container is None
+
+
+@pytest.mark.parametrize("render, listing, detail", [
+    ("http", "http", "http"),
+    ("browser", "browser", "browser"),
+    ("{listing: browser, detail: http}", "browser", "http"),
+    ("{detail: browser}", "http", "browser"),
+])
+def test_render_is_one_mode_or_a_mode_per_page_type(tmp_path, render, listing, detail):
+    path = tmp_path / "nattsida.yaml"
+    path.write_text(GOOD.replace("render: http", f"render: {render}"), encoding="utf-8")
+    site = load_site(path)
+    assert (site.render_for("listing"), site.render_for("detail")) == (listing, detail)
+    assert site.uses_browser == ("browser" in (listing, detail))
+
+
+def test_scroll_until_action_has_limits(tmp_path):
+    path = tmp_path / "nattsida.yaml"
+    path.write_text(GOOD + 'browser:\n  listing_actions:\n    - scroll_until: "#done"\n', encoding="utf-8")
+    [action] = load_site(path).browser.listing_actions
+    assert (action.scroll_until, action.max_scrolls, action.timeout_s) == ("#done", 50, 60.0)
+    path.write_text(GOOD + 'browser:\n  listing_actions:\n    - scroll_until: "#done"\n      max_scrolls: 0\n',
+                    encoding="utf-8")
+    with pytest.raises(ConfigError, match="browser.listing_actions.0.max_scrolls"):
+        load_site(path)
 
 
 def test_environment_references_expand(tmp_path, monkeypatch):
@@ -29,6 +70,9 @@ BROKEN = [
     ("missing field", GOOD.replace('  ad_id: {css: "article.ad", attr: "data-ad-id"}\n', ""), "detail.ad_id"),
     ("typo", GOOD.replace("next_page:", "nex_page:"), "listing.nex_page"),
     ("bad render", GOOD.replace("render: http", "render: chrome"), "render"),
+    ("bad render mode", GOOD.replace("render: http", "render: {listing: chrome}"), "render.listing"),
+    ("bad page type", GOOD.replace("render: http", "render: {lista: browser}"), "render.lista"),
+    ("empty container", GOOD.replace("detail:\n", 'detail:\n  ad_container: ""\n'), "detail.ad_container"),
     ("bad delay", GOOD.replace("delay_s: 0.02", "delay_s: -1"), "rate_limit.delay_s"),
     ("bad regex", GOOD.replace('regex: "/profil/([A-Za-z0-9_-]+)"', 'regex: "(["'), "detail.profile_id"),
     ("bad url", GOOD.replace("${LAGESBILD_SANDBOX_URL:-http://127.0.0.1:8765}", "ftp://x"), "start_urls"),

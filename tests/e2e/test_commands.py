@@ -11,6 +11,7 @@ import urllib.request
 
 from analysis.queries import load_counts
 from config.geo import load_geography
+from config.settings import BUNDLED_SITES_DIR
 from store import open_store, repository
 from support import cli_env, init_keys, run_cli
 
@@ -30,20 +31,63 @@ def test_sandbox_serve_serves_until_interrupted(tmp_path):
     assert "Traceback" not in child.stderr.read()
 
 
-def test_demo_crawls_both_sites_and_writes_the_csv(tmp_path):
-    result = run_cli("demo", home=tmp_path)
+def test_demo_backfills_weeks_and_says_where_the_results_are(tmp_path):
+    result = run_cli("demo", "--weeks", "3", "--scale", "0.4", home=tmp_path, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("week 20") == 3  # one progress line per back-filled week
     assert (tmp_path / "exports" / "kommun-manad.csv").exists()
     assert "Polisregion" in result.stdout and "Stockholm" in result.stdout
-    assert "nattsida: 1 komplett" in result.stdout and "stjarnsida: 1 komplett" in result.stdout
+    for site in ("nattsida", "stjarnsida", "kvallsida"):
+        assert f"{site}: 3 komplett" in result.stdout
+    manifest = json.loads((tmp_path / "series.json").read_text())
+    assert len(manifest["occasions"]) == 3 and manifest["incidents"] == []
+    assert str(tmp_path / "exports" / "kommun-manad.csv") in result.stdout.replace("\n", "")
+    scored = run_cli("evaluate", "--demo", "--json", home=tmp_path)
+    assert scored.returncode == 0, scored.stderr
+    assert json.loads(scored.stdout)["passed"]
+
+
+def test_crawl_as_of_stamps_the_observations_with_that_time(sandbox, tmp_path):
+    init_keys(tmp_path)
+    result = run_cli("crawl", "--site", "nattsida", "--as-of", "2026-03-04T03:00", home=tmp_path,
+                     sandbox_url=sandbox.url)
+    assert result.returncode == 0, result.stdout + result.stderr
+    [run] = repository.list_runs(open_store(f"sqlite:///{tmp_path / 'lagesbild.db'}"))
+    assert run.observed_at.isoformat().startswith("2026-03-04T02:00")  # 03:00 Swedish winter time, in UTC
+    future = run_cli("crawl", "--site", "nattsida", "--as-of", "2099-01-01", home=tmp_path, sandbox_url=sandbox.url)
+    assert future.returncode == 2 and "future" in future.stderr
+    bad = run_cli("crawl", "--site", "nattsida", "--as-of", "igår", home=tmp_path, sandbox_url=sandbox.url)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_sandbox_serve_travels_to_a_week(tmp_path):
+    child = subprocess.Popen([sys.executable, "-m", "lagesbild.cli", "sandbox", "serve", "--port", "0",
+                              "--week", "2026-W10"],
+                             env=cli_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = child.stdout.readline()
+        url = line.split("Sandbox sites at ", 1)[1].split("/ ", 1)[0]
+        with urllib.request.urlopen(f"{url}/_truth.json", timeout=10) as response:
+            truth = json.load(response)
+        assert truth["as_of"].startswith("2026-03-04T03:00")  # Wednesday 03:00 of ISO week 10
+    finally:
+        child.send_signal(signal.SIGINT)
+        child.wait(timeout=10)
+    bad = run_cli("sandbox", "serve", "--week", "vecka 10", home=tmp_path)
+    assert bad.returncode == 2 and "--week" in bad.stderr
 
 
 def test_killed_crawl_is_never_counted_and_the_next_run_starts_clean(sandbox, truth, tmp_path):
     db = f"sqlite:///{tmp_path / 'lagesbild.db'}"
     init_keys(tmp_path)
-    child = subprocess.Popen([sys.executable, "-m", "lagesbild.cli", "crawl", "--site", "stjarnsida"],
-                             env=cli_env(tmp_path, sandbox_url=sandbox.url), stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL, start_new_session=True)
+    slow = tmp_path / "sites"  # kvallsida (browser-rendered profile pages), slowed so the kill lands mid-crawl
+    slow.mkdir()
+    config = (BUNDLED_SITES_DIR / "kvallsida.yaml").read_text(encoding="utf-8")
+    (slow / "kvallsida.yaml").write_text(config.replace("delay_s: 0.02", "delay_s: 0.5").replace(
+        "concurrency: 4", "concurrency: 1"), encoding="utf-8")
+    child = subprocess.Popen([sys.executable, "-m", "lagesbild.cli", "crawl", "--site", "kvallsida"],
+                             env=cli_env(tmp_path, sandbox_url=sandbox.url, sites_dir=str(slow)),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 120
     try:
         while time.monotonic() < deadline:  # wait until the run has stored some observations
@@ -62,10 +106,10 @@ def test_killed_crawl_is_never_counted_and_the_next_run_starts_clean(sandbox, tr
     assert killed.status == "running"
     assert load_counts(store, load_geography(), "riket", "month").rows == ()
 
-    result = run_cli("crawl", "--site", "stjarnsida", home=tmp_path, sandbox_url=sandbox.url)
+    result = run_cli("crawl", "--site", "kvallsida", home=tmp_path, sandbox_url=sandbox.url)
     assert result.returncode == 0, result.stdout + result.stderr
     runs = {run.id: run for run in repository.list_runs(store)}
     assert runs[killed.id].status == "failed" and "abandoned" in runs[killed.id].note
     table = load_counts(store, load_geography(), "riket", "month")
-    expected = sum(1 for item in truth["listings"] if item["site"] == "stjarnsida")
+    expected = sum(1 for item in truth["listings"] if item["site"] == "kvallsida")
     assert table.rows[0].values["active_ads"] == expected

@@ -1,7 +1,8 @@
-"""Crawl both sandbox sites end to end and compare every count with the sandbox's ground truth."""
+"""Crawl the three sandbox sites end to end and compare every count with the sandbox's ground truth."""
 from __future__ import annotations
 
 import csv
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from lagesbild.piiscan import needles_from_truth, phone_forms, scan, scan_databa
 from support import init_keys, run_cli
 
 GEO = load_geography()
+SITES = ("nattsida", "stjarnsida", "kvallsida")
 
 
 def expected_counts(truth: dict, level: str) -> dict[str, tuple[int, int, int]]:
@@ -43,7 +45,8 @@ def test_truth_has_the_hard_cases(truth):
         per_profile[(item["site"], item["site_profile_id"])] += 1
     assert max(per_profile.values()) >= 2, "a profile with several ads"
     assert any(item["kommun_code"] is None for item in listings), "an unresolvable place"
-    assert {item["site"] for item in listings} == {"nattsida", "stjarnsida"}
+    assert {item["site"] for item in listings} == set(SITES)
+    assert len([item for item in listings if item["site"] == "stjarnsida"]) > 12, "more than one scroll of cards"
 
 
 @pytest.mark.parametrize("level", LEVELS)
@@ -61,33 +64,54 @@ def test_counts_equal_truth_at_every_level(crawled_home, truth, level):
     assert set(expected) <= set(actual)
 
 
-def test_both_runs_complete_and_browser_site_fully_seen(crawled_home, truth):
+def test_every_run_completes_and_every_site_is_fully_seen(crawled_home, truth):
     runs = {run.site: run for run in repository.list_runs(stored(crawled_home))}
-    assert runs["nattsida"].status == "complete" and runs["stjarnsida"].status == "complete"
+    assert {site: run.status for site, run in runs.items()} == {site: "complete" for site in SITES}
     per_site = defaultdict(int)
     for item in truth["listings"]:
         per_site[item["site"]] += 1
-    assert runs["stjarnsida"].items == per_site["stjarnsida"]
-    assert runs["nattsida"].items == per_site["nattsida"]
+    assert {site: run.items for site, run in runs.items()} == per_site
+    assert {site: run.parse_failures for site, run in runs.items()} == {site: 0 for site in SITES}
+    # kvallsida: one page per profile, several ads per page.
+    profiles = {item["site_profile_id"] for item in truth["listings"] if item["site"] == "kvallsida"}
+    assert runs["kvallsida"].pages < per_site["kvallsida"] + len(profiles) + 20
+    assert runs["stjarnsida"].listing_pages == 1  # one rendered page, scrolled to the end of the list
 
 
 def test_javascript_site_yields_nothing_over_plain_http(sandbox, tmp_path):
-    sites = tmp_path / "sites"
-    sites.mkdir()
-    config = (load_bundled_site("stjarnsida")).replace("render: browser", "render: http")
-    (sites / "stjarnsida.yaml").write_text(config, encoding="utf-8")
-    init_keys(tmp_path)
-    result = run_cli("crawl", "--site", "stjarnsida", home=tmp_path, sandbox_url=sandbox.url, sites_dir=str(sites))
+    result = crawl_over_plain_http("stjarnsida", sandbox, tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
     [run] = repository.list_runs(stored(tmp_path))
     assert run.status == "failed" and run.items == 0
     assert list(repository.iter_observation_rows(stored(tmp_path), statuses=("complete", "partial", "failed"))) == []
 
 
+def test_profile_site_phones_are_read_only_after_the_click(sandbox, truth, tmp_path):
+    result = crawl_over_plain_http("kvallsida", sandbox, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = list(repository.iter_observation_rows(stored(tmp_path), statuses=("complete", "partial")))
+    listed = [item for item in truth["listings"] if item["site"] == "kvallsida"]
+    assert len(rows) == len(listed) and any(item["phone_e164"] for item in listed)
+    assert all(row.phone_token is None for row in rows)  # the ads, but no number without the click
+
+
 def load_bundled_site(name: str) -> str:
     from config.settings import BUNDLED_SITES_DIR
 
     return (BUNDLED_SITES_DIR / f"{name}.yaml").read_text(encoding="utf-8")
+
+
+def crawl_over_plain_http(name: str, sandbox, home):
+    """Crawl a bundled site with `render: http` for every page type."""
+    sites = home / "sites"
+    sites.mkdir()
+    from config.sites import load_site
+
+    config = re.sub(r"^render:(\n  .*)+", "render: http", load_bundled_site(name), flags=re.M)
+    (sites / f"{name}.yaml").write_text(config, encoding="utf-8")
+    assert not load_site(sites / f"{name}.yaml").uses_browser
+    init_keys(home)
+    return run_cli("crawl", "--site", name, home=home, sandbox_url=sandbox.url, sites_dir=str(sites))
 
 
 def scan_for_plaintext(root, needles: set[str]) -> dict[str, list[str]]:

@@ -1,0 +1,373 @@
+"""What each dashboard page and report shows, gathered in one place from published tables only.
+
+Every number here comes from a PublishedTable of web.source (disclosure-protected, one window); changes
+and rates are computed from published values, so a suppressed cell makes its change "–", never a guess.
+Templates (web/templates) only lay these objects out.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Sequence
+from urllib.parse import quote
+
+from analysis.counts import LEVELS, UNRESOLVED
+from analysis.disclosure import PublishedCell, PublishedTable
+from analysis.periods import PERIODS
+from config.geo import Geography
+from web.charts import Series, line_chart
+from web.exports import MEASURE_LABELS, per_100k, population
+from web.quality import OPEN, Badge, PeriodQuality
+from web.source import PublishedSource
+
+LEVEL_LABELS = {"riket": "Riket", "polisregion": "Polisregion", "lan": "Län", "kommun": "Kommun"}
+LEVEL_PLURAL = {"riket": "Riket", "polisregion": "Polisregioner", "lan": "Län", "kommun": "Kommuner"}
+PERIOD_LABELS = {"week": "Vecka", "month": "Månad", "quarter": "Kvartal", "year": "År"}
+PERIOD_NOUNS = {"week": "veckan", "month": "månaden", "quarter": "kvartalet", "year": "året"}
+CHILD_LEVEL = {"riket": "polisregion", "polisregion": "lan", "lan": "kommun"}
+RIKET = "SE"
+UNRESOLVED_NAME = "Okänd plats"
+
+
+class NotFound(LookupError):
+    """A region or period the dashboard does not know."""
+
+
+# --- periods --------------------------------------------------------------------------
+
+def period_kind(label: str) -> str:
+    """The kind of a period label: '2026-W47' week, '2026-11' month, '2026-Q4' quarter, '2026' year."""
+    if "-W" in label:
+        return "week"
+    if "-Q" in label:
+        return "quarter"
+    if "-" in label:
+        return "month"
+    if label.isdigit() and len(label) == 4:
+        return "year"
+    raise NotFound(f"okänd period {label!r}")
+
+
+def parse_period(label: str) -> tuple[str, str]:
+    """(kind, normalised label) of a period such as 2026-Q3, 2026-11, 2026-W47 or 2026; NotFound if invalid."""
+    text = label.strip().upper()
+    try:
+        if "-W" in text:
+            year, week = text.split("-W")
+            date.fromisocalendar(int(year), int(week), 1)
+            return "week", f"{int(year)}-W{int(week):02d}"
+        if "-Q" in text:
+            year, quarter = text.split("-Q")
+            if not 1 <= int(quarter) <= 4:
+                raise ValueError
+            return "quarter", f"{int(year)}-Q{int(quarter)}"
+        if "-" in text:
+            year, month = text.split("-")
+            if not 1 <= int(month) <= 12 or len(year) != 4:
+                raise ValueError
+            return "month", f"{int(year)}-{int(month):02d}"
+        if text.isdigit() and len(text) == 4:
+            return "year", text
+    except ValueError:
+        pass
+    raise NotFound(f"{label!r} är ingen period; skriv till exempel 2026-Q3, 2026-11, 2026-W47 eller 2026")
+
+
+def shift_period(label: str, kind: str, steps: int) -> str | None:
+    """The label `steps` periods after (negative: before) `label`."""
+    if kind == "week":
+        year, week = label.split("-W")
+        monday = date.fromisocalendar(int(year), int(week), 1) + timedelta(weeks=steps)
+        iso = monday.isocalendar()
+        return f"{iso[0]}-W{iso[1]:02d}"
+    if kind == "month":
+        year, month = map(int, label.split("-"))
+        index = year * 12 + month - 1 + steps
+        return f"{index // 12}-{index % 12 + 1:02d}"
+    if kind == "quarter":
+        year, quarter = label.split("-Q")
+        index = int(year) * 4 + int(quarter) - 1 + steps
+        return f"{index // 4}-Q{index % 4 + 1}"
+    if kind == "year":
+        return str(int(label) + steps)
+    raise NotFound(f"okänd periodtyp {kind!r}")
+
+
+def same_period_last_year(label: str, kind: str) -> str | None:
+    if kind == "week":
+        year, week = label.split("-W")
+        try:
+            date.fromisocalendar(int(year) - 1, int(week), 1)
+        except ValueError:
+            return None  # week 53 has no twin
+        return f"{int(year) - 1}-W{week}"
+    if kind in ("month", "quarter"):
+        year, rest = label.split("-", 1)
+        return f"{int(year) - 1}-{rest}"
+    return str(int(label) - 1)
+
+
+# --- regions --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RegionRef:
+    level: str
+    code: str
+    name: str
+
+    @property
+    def url(self) -> str:
+        return "/" if self.level == "riket" else f"/{self.level}/{quote(self.code)}"
+
+    @property
+    def title(self) -> str:
+        if self.level in ("riket", "lan"):
+            return self.name
+        return f"{LEVEL_LABELS[self.level]} {self.name}"
+
+
+def region_ref(geography: Geography, level: str, code: str) -> RegionRef:
+    """A known region, or NotFound. Police regions are named by their name ("Väst")."""
+    if level not in LEVELS:
+        raise NotFound(f"okänd nivå {level!r}")
+    if level == "riket":
+        return RegionRef("riket", RIKET, "Riket")
+    try:
+        return RegionRef(level, code, geography.region_name(level, code))
+    except (KeyError, ValueError):
+        raise NotFound(f"okänd {LEVEL_LABELS[level].lower()} {code!r}") from None
+
+
+def find_region(geography: Geography, level: str, text: str) -> RegionRef:
+    """A region by code or name (case-insensitive), e.g. "Väst", "14", "Västra Götalands län", "Göteborg"."""
+    wanted = text.strip().casefold()
+    if level == "riket":
+        return region_ref(geography, "riket", RIKET)
+    if level == "polisregion":
+        candidates = {name: name for name in geography.polisregioner}
+    elif level == "lan":
+        candidates = {code: lan.name for code, lan in geography.lan.items()}
+    elif level == "kommun":
+        candidates = {code: kommun.name for code, kommun in geography.kommuner.items()}
+    else:
+        raise NotFound(f"okänd nivå {level!r}")
+    for code, name in candidates.items():
+        if wanted in (code.casefold(), name.casefold()):
+            return region_ref(geography, level, code)
+    raise NotFound(f"okänd {LEVEL_LABELS[level].lower()} {text!r}")
+
+
+def breadcrumbs(geography: Geography, region: RegionRef) -> list[RegionRef]:
+    """Riket › polisregion › län › kommun down to `region`."""
+    crumbs = [region_ref(geography, "riket", RIKET)]
+    if region.level == "kommun":
+        lan = geography.lan_of(region.code)
+        crumbs += [region_ref(geography, "polisregion", lan.polisregion), region_ref(geography, "lan", lan.code)]
+    elif region.level == "lan":
+        crumbs.append(region_ref(geography, "polisregion", geography.lan[region.code].polisregion))
+    if region.level != "riket":
+        crumbs.append(region)
+    return crumbs
+
+
+def children_of(geography: Geography, region: RegionRef) -> tuple[str, set[str]] | None:
+    """(level, codes) of the regions one step below, or None for a kommun."""
+    level = CHILD_LEVEL.get(region.level)
+    if level is None:
+        return None
+    if region.level == "riket":
+        return level, set(geography.polisregioner) | {UNRESOLVED}
+    if region.level == "polisregion":
+        return level, {lan.code for lan in geography.lan_in_polisregion(region.code)}
+    return level, {kommun.code for kommun in geography.kommuner_in_lan(region.code)}
+
+
+# --- page data ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Point:
+    """One period of one region: published cells, rates per 100 000 and the period's quality."""
+
+    period: str
+    cells: dict[str, PublishedCell]
+    rates: dict[str, float | None]
+    quality: PeriodQuality | None
+    riket_rates: dict[str, float | None] | None = None
+
+    @property
+    def badges(self) -> tuple[Badge, ...]:
+        return self.quality.badges if self.quality else ()
+
+
+@dataclass(frozen=True)
+class Change:
+    """A published value against an earlier one (both published, else no change is given)."""
+
+    measure: str
+    period: str
+    value: int | None
+    base_period: str | None
+    base_value: int | None
+
+    @property
+    def label(self) -> str:
+        return MEASURE_LABELS[self.measure]
+
+    @property
+    def diff(self) -> int | None:
+        if self.value is None or self.base_value is None:
+            return None
+        return self.value - self.base_value
+
+    @property
+    def percent(self) -> float | None:
+        if self.diff is None or not self.base_value:
+            return None
+        return round(100 * self.diff / self.base_value, 1)
+
+    @property
+    def text(self) -> str:
+        """Swedish: '+12 (+8,5 %)', or why there is no change."""
+        if self.base_period is None:
+            return "ingen jämförelseperiod"
+        if self.value is None or self.base_value is None:
+            return "kan inte anges (skyddat värde eller ingen data)"
+        sign = "+" if self.diff > 0 else ("−" if self.diff < 0 else "±")
+        text = f"{sign}{abs(self.diff)}"
+        if self.percent is not None:
+            text += f" ({'+' if self.percent > 0 else ('−' if self.percent < 0 else '±')}" \
+                    f"{abs(self.percent):.1f} %)".replace(".", ",")
+        return text
+
+
+@dataclass(frozen=True)
+class ChildRow:
+    region: RegionRef | None  # None for the unplaced row
+    name: str
+    cells: dict[str, PublishedCell]
+    rates: dict[str, float | None]
+
+
+@dataclass
+class RegionPage:
+    region: RegionRef
+    crumbs: list[RegionRef]
+    period_kind: str
+    measures: tuple[str, ...]
+    points: list[Point]
+    selected: str | None
+    changes_previous: list[Change]
+    changes_year: list[Change]
+    child_level: str | None
+    children: list[ChildRow]
+    chart: object
+    rate_chart: object | None
+    rule: str
+    method: str
+    coverage: str
+    badges: list[Badge] = field(default_factory=list)
+    selected_quality: PeriodQuality | None = None
+
+    @property
+    def periods(self) -> list[str]:
+        return [point.period for point in self.points]
+
+    @property
+    def has_suppressed(self) -> bool:
+        return any(cell.suppressed for p in self.points for cell in p.cells.values()) or any(
+            cell.suppressed for row in self.children for cell in row.cells.values())
+
+
+def _rows_of(table: PublishedTable, code: str) -> dict[str, dict[str, PublishedCell]]:
+    return {row.period: row.cells for row in table.rows if row.region_code == code}
+
+
+def _rates(geography: Geography, level: str, code: str, cells: dict[str, PublishedCell]) -> dict[str, float | None]:
+    inhabitants = population(geography, level, code)
+    return {measure: per_100k(cell.value, inhabitants) for measure, cell in cells.items()}
+
+
+def default_selection(points: Sequence[Point]) -> str | None:
+    """The latest period that has ended (an ongoing one undercounts), else the latest one."""
+    ended = [p.period for p in points if OPEN not in p.badges]
+    if ended:
+        return ended[-1]
+    return points[-1].period if points else None
+
+
+def region_page(source: PublishedSource, level: str, code: str, period: str = "month",
+                selected: str | None = None, chart_id: str = "chart") -> RegionPage:
+    """Everything one region's page (or report) shows for one period kind."""
+    if period not in PERIODS:
+        raise NotFound(f"okänd periodtyp {period!r}")
+    geography = source.geography
+    region = region_ref(geography, level, code)
+    table = source.table(level, period)
+    qualities = source.quality(period)
+    own = _rows_of(table, region.code)
+    riket = _rows_of(source.table("riket", period), RIKET) if level != "riket" else None
+    points = []
+    for label in sorted(own):
+        riket_rates = _rates(geography, "riket", RIKET, riket[label]) if riket and label in riket else None
+        points.append(Point(label, own[label], _rates(geography, level, region.code, own[label]),
+                            qualities.get(label), riket_rates))
+    if selected is not None and selected not in own:
+        raise NotFound(f"{region.title} har inga uppgifter för {selected}")
+    chosen = selected or default_selection(points)
+    changes_previous: list[Change] = []
+    changes_year: list[Change] = []
+    if chosen:
+        previous = shift_period(chosen, period, -1)
+        last_year = same_period_last_year(chosen, period)
+        for measure in table.measures:
+            value = own[chosen][measure].value
+            changes_previous.append(Change(measure, chosen, value, previous,
+                                           own[previous][measure].value if previous in own else None))
+            changes_year.append(Change(measure, chosen, value, last_year,
+                                       own[last_year][measure].value if last_year in own else None))
+    child_level, children = None, []
+    below = children_of(geography, region)
+    if below is not None and chosen:
+        child_level, codes = below
+        child_table = source.table(child_level, period)
+        for row in child_table.rows:
+            if row.period != chosen or row.region_code not in codes:
+                continue
+            ref = None if row.region_code == UNRESOLVED else region_ref(geography, child_level, row.region_code)
+            children.append(ChildRow(ref, row.region_name, row.cells,
+                                     _rates(geography, child_level, row.region_code, row.cells)))
+    labels = [p.period for p in points]
+    chart = line_chart(labels, [Series(MEASURE_LABELS[m], [p.cells[m].value for p in points])
+                                for m in table.measures],
+                       title=f"{region.title}: antal per {PERIOD_LABELS[period].lower()}", unit="antal",
+                       chart_id=chart_id)
+    rate_chart = None
+    if level != "riket":
+        rate_chart = line_chart(
+            labels,
+            [Series(f"{region.name}", [p.rates["active_ads"] for p in points]),
+             Series("Riket", [(p.riket_rates or {}).get("active_ads") for p in points])],
+            title=f"Aktiva annonser per 100 000 invånare: {region.name} jämfört med riket",
+            unit="per 100 000 inv.", chart_id=f"{chart_id}-rate")
+    used = []
+    for point in points:
+        for badge in point.badges:
+            if badge not in used:
+                used.append(badge)
+    coverage = source.export_context(period).coverage
+    return RegionPage(region, breadcrumbs(geography, region), period, table.measures, points, chosen,
+                      changes_previous, changes_year, child_level, children, chart, rate_chart, table.rule,
+                      table.method, coverage, used, qualities.get(chosen) if chosen else None)
+
+
+def hierarchy(geography: Geography) -> list[dict]:
+    """Police regions with their län and kommuner, for the region picker and the API."""
+    result = []
+    for name in geography.polisregioner:
+        lans = []
+        for lan in geography.lan_in_polisregion(name):
+            lans.append({"kod": lan.code, "namn": lan.name, "folkmangd": geography.population_of("lan", lan.code),
+                         "kommuner": [{"kod": k.code, "namn": k.name, "folkmangd": geography.population[k.code]}
+                                      for k in geography.kommuner_in_lan(lan.code)]})
+        result.append({"namn": name, "folkmangd": geography.population_of("polisregion", name), "lan": lans})
+    return result
