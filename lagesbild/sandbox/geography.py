@@ -52,31 +52,6 @@ SECOND_REGION = {
     "ovriga": "stockholm",
 }
 
-# Big municipalities and their relative weight when picking where a person lives.
-BIG_KOMMUN_WEIGHTS: dict[str, int] = {
-    "0180": 24,  # Stockholm
-    "1480": 14,  # Göteborg
-    "1280": 11,  # Malmö
-    "0380": 6,  # Uppsala
-    "0580": 3,  # Linköping
-    "1880": 3,  # Örebro
-    "1980": 3,  # Västerås
-    "2480": 2,  # Umeå
-    "2580": 2,  # Luleå
-    "0680": 3,  # Jönköping
-    "1283": 3,  # Helsingborg
-    "0581": 3,  # Norrköping
-    "0184": 2,  # Solna
-    "0181": 2,  # Södertälje
-    "1281": 2,  # Lund
-    "2180": 2,  # Gävle
-    "2281": 2,  # Sundsvall
-    "1490": 2,  # Borås
-    "1780": 2,  # Karlstad
-    "0780": 2,  # Växjö
-    "1380": 2,  # Halmstad
-}
-
 
 def fold_diacritics(text: str) -> str:
     """'Göteborg' → 'Goteborg'."""
