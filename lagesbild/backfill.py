@@ -26,6 +26,7 @@ from lagesbild.sandbox.simulation import (
     recent_occasions,
     week_of,
 )
+from scheduler.health import review_run
 
 SERIES_FILE = "series.json"
 
@@ -110,8 +111,16 @@ def run_backfill(plan: SeriesPlan, settings: Settings, store, key, *,
             sandbox.set_market(simulation.market_at(moment))
             sandbox.set_faults(fault_plan_for_week(plan, week_of(moment)))
 
+        def after_week(moment: datetime, outcomes: list[RunOutcome]) -> None:
+            # The scheduler's health checks, as after every scheduled crawl (no alerts for a back-fill).
+            for outcome in outcomes:
+                if outcome.run_id is not None:
+                    review_run(store, settings, outcome.run_id)
+            if on_week is not None:
+                on_week(moment, outcomes)
+
         results = run_crawl_series(sites, settings, store, list(plan.occasions), key=key,
-                                   before_occasion=switch_week, after_occasion=on_week)
+                                   before_occasion=switch_week, after_occasion=after_week)
     write_manifest(settings.resolved_home, plan, results)
     return results
 

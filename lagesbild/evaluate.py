@@ -87,7 +87,9 @@ def score_series(plan: SeriesPlan, run_ids: list[list[dict[str, Any]]], store, s
             runs_by_status[status] += 1
             if status in FLAGGED_STATUSES:
                 flagged_runs.add((entry["site"], week))
-            if run is None or status != "complete":
+            # A suspect run is still counted by the pipeline; compare it when the crawl itself was complete.
+            crawl_status = (run.crawl_status or run.status) if run else "failed"
+            if run is None or crawl_status != "complete":
                 continue
             tokeniser = _tokeniser_for(settings, run.key_period, tokenisers)
             truth = {}
@@ -202,9 +204,11 @@ def _incident_score(plan: SeriesPlan, flagged_runs: set[tuple[str, int]]) -> dic
             continue
         flagged = all((incident.site, w) in flagged_runs for w in weeks)
         details.append({**incident.to_dict(), "crawled_weeks": len(weeks), "flagged": flagged})
+    planted_runs = {(i.site, w) for i in plan.incidents for w in plan.weeks if i.active_in(w)}
     return {
         "planted": len(details),
         "flagged": sum(d["flagged"] for d in details),
+        "false_alarms": len(flagged_runs - planted_runs),  # runs flagged without a planted incident
         "reported_as_market_change": None,  # measured once the analysis detects market change
         "details": details,
     }

@@ -125,7 +125,8 @@ def print_scorecard(card: dict[str, Any]) -> None:
                   f"wrong {_fmt(card['place_wrong'])}")
     incidents = card["site_incidents"]
     console.print(f"Site incidents: planted {incidents['planted']}, flagged as data-quality problems "
-                  f"{incidents['flagged']}, reported as market change {_fmt(incidents['reported_as_market_change'])}")
+                  f"{incidents['flagged']}, reported as market change {_fmt(incidents['reported_as_market_change'])}; "
+                  f"runs flagged without an incident: {incidents['false_alarms']}")
     for detail in incidents["details"]:
         mark = "[green]flagged[/]" if detail["flagged"] else "[red]NOT flagged[/]"
         console.print(f"  {detail['kind']} on {detail['site']} from sim week {detail['week']}: {mark}")
