@@ -52,7 +52,12 @@ METHOD_VERSIONS = {SUPPRESSION: "suppression-v2", CKM: "ckm-v1"}
 DEFAULT_THRESHOLD = 5
 DEFAULT_SIGNAL_THRESHOLD = 10
 # Measures that are signals rather than plain ad counts; they get the signal threshold.
-SIGNAL_MEASURES: frozenset[str] = frozenset()
+SIGNAL_MEASURES: frozenset[str] = frozenset({
+    # organisation, mobility and ad-feature signals (analysis/signals.py, analysis/mobility.py)
+    "network_adverts", "template_adverts", "touring_adverts", "obscured_phone_adverts", "ethnicity_adverts",
+    "youth_adverts", "trust_adverts", "mobile_profiles", "mobile_phones", "flows",
+    "phone_clusters_2", "phone_clusters_3_5", "phone_clusters_6_10", "phone_clusters_11_plus",
+})
 # Periods that add up, so they are protected together; weeks stand alone.
 RELATED_PERIODS = {"week": ("week",), "month": ("month", "quarter", "year"),
                    "quarter": ("month", "quarter", "year"), "year": ("month", "quarter", "year")}
@@ -150,12 +155,19 @@ def _preference(values: Mapping, cell) -> tuple:
 
 
 def suppression_pattern(
-    values: Mapping[Hashable, int], relations: Iterable[Relation], threshold: int
+    values: Mapping[Hashable, int], relations: Iterable[Relation], threshold: int,
+    *, initial: Iterable[Hashable] = (), keep: Iterable[Hashable] = (),
 ) -> frozenset:
-    """The cells to suppress: primary (1..threshold-1) plus complements until no cell can be recovered."""
+    """The cells to suppress: primary (1..threshold-1) plus complements until no cell can be recovered.
+
+    `initial` cells start suppressed (already suppressed in another table); `keep` cells are never chosen
+    as complements (already published elsewhere).
+    """
     if threshold < 1:
         raise ValueError("threshold must be at least 1")
     suppressed = {cell for cell, value in values.items() if 0 < value < threshold}
+    suppressed |= {cell for cell in initial if cell in values}
+    keep = frozenset(keep)
     if not suppressed:
         return frozenset()
     relations = [r for r in relations if all(c in values for c in r.cells)]
@@ -167,7 +179,7 @@ def suppression_pattern(
     additive = {r: values[r.total] == sum(values[p] for p in r.parts) for r in relations}
 
     def complement(among: Iterable[Relation]):
-        candidates = {c for r in among for c in r.cells if c not in suppressed and values[c] > 0}
+        candidates = {c for r in among for c in r.cells if c not in suppressed and values[c] > 0 and c not in keep}
         return min(candidates, key=lambda c: _preference(values, c)) if candidates else None
 
     def close_structurally(start: Iterable) -> None:
@@ -263,11 +275,13 @@ def protect_family(
     threshold: int = DEFAULT_THRESHOLD,
     signal_threshold: int = DEFAULT_SIGNAL_THRESHOLD,
     signal_measures: Iterable[str] = SIGNAL_MEASURES,
+    extra_relations: Iterable[Relation] = (),
 ) -> list[PublishedTable]:
     """Protect tables that may be published side by side, consistently; returns them in the same order.
 
     Give the levels and related periods of one window (see RELATED_PERIODS), built with
-    analysis.counts.count_observations or analysis.queries.load_counts.
+    analysis.counts.count_observations or analysis.queries.load_counts. `extra_relations` are sums
+    the geography does not know (e.g. flows between police regions = Σ flows between their län).
     """
     tables = list(tables)
     for table in tables:
@@ -299,7 +313,7 @@ def protect_family(
                 if values[measure].setdefault(ref, value) != value:
                     raise DisclosureError(f"two tables disagree on {measure} {ref}: not from the same window")
     cells = {ref for by_ref in values.values() for ref in by_ref}
-    relations = hierarchy_relations(cells, geography or load_geography())
+    relations = hierarchy_relations(cells, geography or load_geography()) + list(extra_relations)
     hidden = {m: suppression_pattern(values[m], relations, thresholds[m]) for m in measures}
 
     def suppressed_cell(table: CountTable, row, measure: str) -> PublishedCell:

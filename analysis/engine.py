@@ -20,6 +20,7 @@ the period; in the store's first period every ad is new, so that period is *cens
 """
 from __future__ import annotations
 
+import hashlib
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -34,7 +35,6 @@ from analysis.counts import (
     CountRow,
     CountTable,
     all_region_codes,
-    record_key,
     region_display_name,
 )
 from analysis.periods import PERIODS, local_date, period_label
@@ -57,7 +57,7 @@ ALL_MEASURES: tuple[str, ...] = (*MEASURES, *EXTRA_MEASURES)
 
 _PART_BITS = 22
 _PART_MASK = (1 << _PART_BITS) - 1
-_TWO_64 = float(2 ** 64)
+_CKM_PERSON = b"lagesbild-ckm"  # as analysis.counts.record_key
 
 
 def _hour_start(hour: int) -> datetime:
@@ -65,14 +65,18 @@ def _hour_start(hour: int) -> datetime:
 
 
 def _key_parts(tokens: tuple[str, ...]) -> np.ndarray:
-    """Each token's record key as an exact integer k (record_key == k / 2**64), in three 22-bit parts."""
-    parts = np.zeros((3, len(tokens)), dtype=np.float64)
-    for i, token in enumerate(tokens):
-        k = int(record_key(token) * _TWO_64)  # exact: a float in [0, 1] times a power of two
-        parts[0, i] = k >> (2 * _PART_BITS)
-        parts[1, i] = (k >> _PART_BITS) & _PART_MASK
-        parts[2, i] = k & _PART_MASK
-    return parts
+    """Each token's record key as an exact integer k (record_key == k / 2**64), in three 22-bit parts.
+
+    record_key rounds the 64-bit digest to a float; numpy's uint64 → float64 conversion rounds the same
+    way (to nearest, ties to even), and splitting an integer-valued float by powers of two is exact.
+    """
+    digests = b"".join(hashlib.blake2b(token.encode("utf-8"), digest_size=8, person=_CKM_PERSON).digest()
+                       for token in tokens)
+    k = np.frombuffer(digests, dtype=">u8").astype(np.float64)
+    high = np.floor(k / 2.0 ** (2 * _PART_BITS))
+    rest = k - high * 2.0 ** (2 * _PART_BITS)
+    middle = np.floor(rest / 2.0 ** _PART_BITS)
+    return np.stack([high, middle, rest - middle * 2.0 ** _PART_BITS])
 
 
 def _cell_key(sums: tuple[float, float, float]) -> float:
@@ -131,6 +135,11 @@ class Prepared:
         self._pairs: dict[tuple[str, frozenset], _Pairs] = {}
         self._parts: dict[str, np.ndarray] = {}
 
+    @property
+    def window(self) -> np.ndarray:
+        """Which rows fall inside the window counted."""
+        return self._window
+
     # --- preparation ------------------------------------------------------------
 
     def _variants(self) -> None:
@@ -154,6 +163,8 @@ class Prepared:
             var_rows = np.concatenate([representative, np.flatnonzero(odd)[first]])
         self._variant = variant
         self.var_ad = var_ad
+        # Ads with one variant: their (variant, period) pairs are already distinct (ad, region, period).
+        self._single = np.bincount(var_ad, minlength=ads) <= 1 if var_ad.size else np.zeros(0, dtype=bool)
         if not n:
             var_ad = var_rows = np.zeros(0, dtype=np.int64)
             self.var_ad = var_ad
@@ -245,7 +256,7 @@ class Prepared:
         regions = len(codes) + 1
         kommun = self.var_kommun[pairs.variant]
         region = lut[np.where(kommun < 0, lut.size - 1, kommun)]
-        present = np.unique(pairs.period)
+        present = _unique(pairs.period)
         has_unresolved = bool((region == unresolved).any())
         listed = list(codes) + ([UNRESOLVED] if has_unresolved else [])
         cell = pairs.period * regions + region
@@ -254,42 +265,47 @@ class Prepared:
         values: dict[str, np.ndarray] = {}
         keys: dict[str, list[np.ndarray]] = {}
         ad = self.var_ad[pairs.variant]
-        ad_cells = _distinct(cell, ad)
+        single = self._single[ad]
+
+        def ads_in(chosen: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+            """Distinct (cell, ad) of the chosen pairs: only ads with several variants need sorting."""
+            alone = single if chosen is None else single & chosen
+            several = ~single if chosen is None else ~single & chosen
+            cells_, ads_ = _distinct(cell[several], ad[several])
+            return np.concatenate([cell[alone], cells_]), np.concatenate([ad[alone], ads_])
+
         for measure in measures:
             if measure == "active_ads":
-                units, kind = ad_cells, "ad"
+                units, kind = ads_in(None), "ad"
             elif measure == "unique_profiles":
                 units, kind = _distinct(cell, self.var_profile[pairs.variant]), "profile"
             elif measure == "unique_phones":
                 units, kind = _distinct(cell, self.var_phone[pairs.variant]), "phone"
             elif measure == NEW_ADS:
-                new = self._label_lut[period][self._first_hour[ad] - self._hmin] == pairs.period
-                units, kind = _distinct(cell[new], ad[new]), "ad"
+                units, kind = ads_in(self._label_lut[period][self._first_hour[ad] - self._hmin] == pairs.period), "ad"
             else:
                 category = self.columns.categories.index(CATEGORY_MEASURES[measure]) \
                     if CATEGORY_MEASURES[measure] in self.columns.categories else -1
-                chosen = self.var_category[pairs.variant] == category
-                units, kind = _distinct(cell[chosen], ad[chosen]), "ad"
+                units, kind = ads_in(self.var_category[pairs.variant] == category), "ad"
             unit_cells, unit_tokens = units
-            values[measure] = np.bincount(unit_cells, minlength=cells)
+            values[measure] = np.bincount(unit_cells, minlength=cells).tolist()
             if cell_keys:
-                weights = self._weights(kind)
-                keys[measure] = [np.bincount(unit_cells, weights=weights[j][unit_tokens], minlength=cells)
+                weights = self._weights(kind)[:, unit_tokens]
+                keys[measure] = [np.bincount(unit_cells, weights=weights[j], minlength=cells).tolist()
                                  for j in range(3)]
 
         rows = []
-        empty_key = 0.0
         slots = [(code, i if code != UNRESOLVED else unresolved,
                   region_display_name(self.geography, level, code)) for i, code in enumerate(listed)]
-        for p in present:
+        for p in present.tolist():
             label = self.labels[period][p]
             for code, r, name in slots:
-                c = int(p) * regions + r
-                row_values = {m: int(values[m][c]) for m in measures}
+                c = p * regions + r
+                row_values = {m: values[m][c] for m in measures}
                 row_keys = {}
                 if cell_keys:
                     row_keys = {m: (_cell_key((keys[m][0][c], keys[m][1][c], keys[m][2][c]))
-                                    if row_values[m] else empty_key) for m in measures}
+                                    if row_values[m] else 0.0) for m in measures}
                 rows.append(CountRow(label, code, name, row_values, row_keys))
         return CountTable(level=level, period=period, measures=measures, rows=tuple(rows))
 
@@ -311,8 +327,16 @@ def _distinct(cell: np.ndarray, token: np.ndarray) -> tuple[np.ndarray, np.ndarr
     if not cell.size:
         return cell.astype(np.int64), token.astype(np.int64)
     width = int(token.max()) + 1
-    joined = np.unique(cell.astype(np.int64) * width + token)
+    joined = _unique(cell.astype(np.int64) * width + token)
     return joined // width, joined % width
+
+
+def _unique(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (np.unique's hash path is far slower on large integer arrays)."""
+    ordered = np.sort(values)
+    if ordered.size < 2:
+        return ordered
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
 
 
 def count_columns(columns: ObservationColumns, geography: Geography, level: str, period: str,

@@ -5,10 +5,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from analysis import disclosure, retention
-from analysis.counts import LEVELS, CountTable, count_observations
+from analysis.counts import LEVELS, MEASURES, CountTable
+from analysis.engine import Prepared
 from analysis.periods import STOCKHOLM
 from config.geo import Geography
 from store import repository
+from store.columnar import hour_of, observation_columns
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,23 @@ def day_bounds(since: date | None, until: date | None) -> tuple[datetime | None,
     return start, end
 
 
+def prepare_counts(
+    store,
+    geography: Geography,
+    since: date | None = None,
+    until: date | None = None,
+) -> Prepared:
+    """Observations of complete, partial and suspect runs, read once and ready for any number of tables.
+
+    The window [since, until] (Swedish calendar days) bounds what is counted; first sightings (for new
+    ads) are taken over the whole store.
+    """
+    start, end = day_bounds(since, until)
+    return Prepared(observation_columns(store), geography,
+                    since_hour=None if start is None else hour_of(start),
+                    until_hour=None if end is None else hour_of(end))
+
+
 def load_counts(
     store,
     geography: Geography,
@@ -53,16 +72,19 @@ def load_counts(
     period: str,
     since: date | None = None,
     until: date | None = None,
+    *,
+    prepared: Prepared | None = None,
 ) -> CountTable:
     """Exact counts from complete, partial and suspect runs; failed and running runs are not counted.
 
     Periods frozen by a purge come whole from their stored counts when they overlap
     the window; the others are counted from observations (see analysis.retention).
+    Pass `prepared` (from prepare_counts, same window) to reuse one read for several tables.
     """
     start, end = day_bounds(since, until)
     frozen = retention.frozen_labels(store, level, period)
-    rows = repository.iter_observation_rows(store, since=start, until=end)
-    live = count_observations(retention.outside_periods(rows, frozen, period), geography, level, period)
+    prepared = prepared if prepared is not None else prepare_counts(store, geography, since, until)
+    live = prepared.table(level, period, MEASURES, exclude=frozen)
     if not frozen:
         return live
     return retention.merge_frozen(live, retention.frozen_cells(store, level, period, start, end), geography)
@@ -82,7 +104,8 @@ def load_published_family(
     """
     options = disclosure.settings_options(settings) if settings is not None else {}
     keys = [(level, kind) for kind in disclosure.RELATED_PERIODS[period] for level in LEVELS]
-    tables = [load_counts(store, geography, level, kind, since, until) for level, kind in keys]
+    prepared = prepare_counts(store, geography, since, until)
+    tables = [load_counts(store, geography, level, kind, since, until, prepared=prepared) for level, kind in keys]
     return dict(zip(keys, disclosure.protect_family(tables, geography, **options)))
 
 

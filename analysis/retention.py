@@ -18,6 +18,7 @@ from analysis.counts import (
 )
 from analysis.periods import PERIODS, STOCKHOLM, local_date, period_label
 from config.geo import Geography
+from store import demand as demand_store
 from store import repository
 
 # Provenance stored with every frozen count: how the value was computed.
@@ -274,6 +275,8 @@ def purge(
         key=lambda key: (PERIODS.index(key[0]), first_day[key]),
     )
     labels = {period: tuple(label for kind, label in todo if kind == period) for period in PERIODS}
+    if not dry_run:  # buyers' ads and review events (issue 9) follow the same retention; they are not frozen
+        demand_store.purge_demand(store, cutoff)
     if dry_run or not pending:
         late = tuple(repository.late_observations(store))
         return PurgeResult(cutoff, retention_days, dry_run, pending, labels, late=late)

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from analysis.counts import LEVELS
 from analysis.periods import PERIODS
-from analysis.queries import load_counts
+from analysis.queries import load_counts, prepare_counts
+from bench.trends import trend_figure
 from config.geo import load_geography
 from config.settings import BUNDLED_SITES_DIR
 from config.sites import load_site
@@ -164,7 +165,14 @@ def main() -> None:
     parser.add_argument("--observations", type=int, default=300_000, help="sightings in the synthetic count store")
     parser.add_argument("--days", type=int, default=60, help="daily runs they are spread over")
     parser.add_argument("--parser-rounds", type=int, default=200, help="passes over the saved detail pages")
+    parser.add_argument("--only", choices=("trends",), help="run one figure only")
+    parser.add_argument("--trend-days", type=int, default=365, help="daily crawls in the synthetic trend store")
+    parser.add_argument("--trend-ads", type=int, default=10_000, help="listings crawled per day in it")
     args = parser.parse_args()
+    if args.only == "trends":
+        for line in trend_figure(args.trend_days, args.trend_ads):
+            print(line, flush=True)
+        return
 
     with SandboxServer(port=0).start() as sandbox:
         elapsed, pages, _ = crawl_site("nattsida", sandbox.url)
@@ -179,11 +187,14 @@ def main() -> None:
     store, stored = synthetic_store(args.observations, args.days)
     geography = load_geography()
     started = time.perf_counter()
+    prepared = prepare_counts(store, geography)  # one read of the store, as load_published_family does
     for level in LEVELS:
         for period in PERIODS:
-            load_counts(store, geography, level, period)
+            load_counts(store, geography, level, period, prepared=prepared)
     elapsed = time.perf_counter() - started
     print(f"count tables: all {len(LEVELS) * len(PERIODS)} level×period tables in {elapsed:.2f} s ({stored:,} sightings, SQLite)")
+    for line in trend_figure(args.trend_days, args.trend_ads):
+        print(line, flush=True)
 
 
 if __name__ == "__main__":

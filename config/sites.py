@@ -89,6 +89,45 @@ class DetailConfig(_Strict):
         return data
 
 
+class SectionConfig(_Strict):
+    """A listing section whose ads are all of one class (e.g. a "Söker" section of buyers' ads).
+
+    `links` selects, on any listing page, the links to the section's first page; its pagination
+    follows `listing.next_page` and its ads `listing.detail_links`.
+    """
+
+    links: str = Field(min_length=1)
+    ad_class: Literal["offer", "request"] = Field(alias="class")
+
+
+class ReviewFields(_Strict):
+    """Where a review's fields sit inside its container (read in memory; only keyed tokens are kept)."""
+
+    review_id: FieldSpec
+    reviewer: FieldSpec | None = None  # the reviewer's handle: only a keyed token, to count distinct reviewers
+    date: FieldSpec | None = None  # the review's own date (an ISO attribute or a Swedish date text)
+    profile_id: FieldSpec | None = None  # the reviewed profile
+    ad_id: FieldSpec | None = None  # the reviewed ad
+    location: FieldSpec | None = None  # the reviewed ad's or profile's place, where the site shows it
+
+    @model_validator(mode="before")
+    @classmethod
+    def _strings_are_css(cls, data: object) -> object:
+        if isinstance(data, dict):
+            return {key: _coerce_field(value) for key, value in data.items()}
+        return data
+
+
+class ReviewsConfig(_Strict):
+    """Buyer reviews: list pages linked from listing pages, one review per container."""
+
+    links: str = Field(min_length=1)  # on any listing page: links to the first review list page
+    next_page: str | None = None
+    container: str = Field(min_length=1)
+    fields: ReviewFields
+    max_pages: int = Field(default=100, ge=1)
+
+
 class ClickAction(_Strict):
     click: str
     optional: bool = False
@@ -179,6 +218,11 @@ class SiteConfig(_Strict):
     browser: BrowserConfig = Field(default_factory=BrowserConfig)
     rate_limit: RateLimit = Field(default_factory=RateLimit)
     parser: str | None = None
+    # The demand side (issue 9): sections of one ad class, classifying the other ads by their wording
+    # (config/lexicons/demand.yaml), and buyer reviews.
+    sections: list[SectionConfig] = Field(default_factory=list)
+    classify_by_wording: bool = False
+    reviews: ReviewsConfig | None = None
     source_file: str = ""
     config_version: str = ""
 

@@ -1,4 +1,8 @@
-"""The anonymiser: plaintext AdRecords in, keyed tokens and a kommun code out; everything else dropped."""
+"""The anonymiser: plaintext AdRecords in, keyed tokens and a kommun code out; everything else dropped.
+
+Of an ad's wording only keyed MinHash sketches (parsers/sketches.py) and feature booleans
+(parsers/features.py, lexicons in config/lexicons/) are kept, computed here in memory.
+"""
 from __future__ import annotations
 
 import hashlib
@@ -10,11 +14,17 @@ from datetime import datetime
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from config.lexicons import Lexicons, load_lexicons
 from crawler.keys import SecretKey
+from parsers.features import extract_features
 from parsers.places import PlaceResolver
 from parsers.records import AdRecord, ObservedAd
+from parsers.sketches import keyed_sketch, template_shingles, text_shingles
 
-IDENTIFIER_KINDS = ("phone", "site_ad_id", "site_profile_id", "text_signature", "reviewer_handle")
+# One HKDF subkey per kind. text_sketch and template_sketch key the MinHash sketches of ad wording.
+IDENTIFIER_KINDS = ("phone", "site_ad_id", "site_profile_id", "text_signature", "reviewer_handle",
+                    "text_sketch", "template_sketch")
+SKETCH_KINDS = ("text_sketch", "template_sketch")
 WITHHELD_PLACE_TEXT = "(utelämnad)"
 MAX_PLACE_TEXT = 60
 _SAFE_PLACE_TEXT = re.compile(r"^[^\W\d_]+(?:[ .,'&()/-]+[^\W\d_]+)*\.?$")
@@ -56,13 +66,20 @@ class Tokeniser:
         # The site name is part of the value: equal ids on two sites are different ads.
         return self.token(kind, f"{site}\x1f{value}") if value else None
 
+    def sketch(self, kind: str, shingles: set[str]) -> str | None:
+        """The keyed MinHash sketch of a shingle set (kind: text_sketch or template_sketch)."""
+        if kind not in SKETCH_KINDS:
+            raise ValueError(f"not a sketch kind: {kind}")
+        return keyed_sketch(self._subkeys[kind], shingles)
+
 
 class Anonymiser:
     """Turns one parsed ad into what may be stored of it."""
 
-    def __init__(self, tokeniser: Tokeniser, places: PlaceResolver) -> None:
+    def __init__(self, tokeniser: Tokeniser, places: PlaceResolver, lexicons: Lexicons | None = None) -> None:
         self.tokeniser = tokeniser
         self.places = places
+        self.lexicons = lexicons if lexicons is not None else load_lexicons()
         self._unresolved: dict[str, Counter] = {}
 
     def take_unresolved(self, site: str) -> dict[tuple[str, str], int]:
@@ -74,6 +91,12 @@ class Anonymiser:
         if place.primary is None and record.location_text:
             tally = self._unresolved.setdefault(record.site, Counter())
             tally[(safe_place_text(record.location_text), place.reason or "none")] += 1
+        features = extract_features(record.title, record.text, self.lexicons)
+        destination = features.tour_destination if features else None
+        tour_code = self.places.resolve(destination).primary if destination else None
+        # The ad's own place words are slots of its template: its location, its kommun, a tour destination.
+        places = [record.location_text, destination, *(self._kommun_name(code) for code in place.kommun_codes)]
+        names = [record.profile_name] if record.profile_name else []
         return ObservedAd(
             site=record.site,
             ad_token=self.tokeniser.site_id("site_ad_id", record.site, record.site_ad_id),
@@ -84,4 +107,17 @@ class Anonymiser:
             category=record.category,
             observed_at=observed_at,
             posted_at=record.posted_at,
+            text_sketch=self.tokeniser.sketch("text_sketch", text_shingles(record.title, record.text)),
+            template_sketch=self.tokeniser.sketch("template_sketch", template_shingles(
+                record.title, record.text, names=names, places=[p for p in places if p])),
+            obscured_phone=features.obscured_phone if features else None,
+            stated_ethnicity=features.stated_ethnicity if features else None,
+            youth_language=features.youth_language if features else None,
+            trust_language=features.trust_language if features else None,
+            stated_touring=features.stated_touring if features else None,
+            tour_kommun_code=tour_code,
         )
+
+    def _kommun_name(self, code: str) -> str | None:
+        kommun = self.places.geography.kommuner.get(code)
+        return kommun.name if kommun else None

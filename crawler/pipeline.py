@@ -4,7 +4,9 @@ from __future__ import annotations
 import logging
 import time
 
+from parsers.demand import ObservedRequest, ObservedReview
 from parsers.records import ObservedAd
+from store import demand as demand_store
 from store import repository
 
 logger = logging.getLogger(__name__)
@@ -24,6 +26,8 @@ class StorePipeline:
         self.flush_interval_s = flush_interval_s
         self.last_flush = time.monotonic()
         self.buffer: list[ObservedAd] = []
+        self.requests: list[ObservedRequest] = []  # buyers' ads and review events (issue 9)
+        self.reviews: list[ObservedReview] = []
         self.stored = 0
 
     @classmethod
@@ -31,15 +35,22 @@ class StorePipeline:
         return cls(crawler.settings["LAGESBILD_STORE"], crawler.settings.getint("LAGESBILD_RUN_ID"), crawler.stats)
 
     def process_item(self, item, spider=None):
-        if not isinstance(item, ObservedAd):
-            raise TypeError(f"only ObservedAd items may reach the store, got {type(item).__name__}")
-        self.buffer.append(item)
-        if len(self.buffer) >= self.batch_size or time.monotonic() - self.last_flush >= self.flush_interval_s:
+        if isinstance(item, ObservedRequest):
+            self.requests.append(item)
+        elif isinstance(item, ObservedReview):
+            self.reviews.append(item)
+        elif isinstance(item, ObservedAd):
+            self.buffer.append(item)
+        else:
+            raise TypeError(f"only ObservedAd, ObservedRequest and ObservedReview items may reach the store, "
+                            f"got {type(item).__name__}")
+        if len(self.buffer) + len(self.requests) + len(self.reviews) >= self.batch_size or time.monotonic() - self.last_flush >= self.flush_interval_s:
             self.flush()
         return item
 
     def flush(self) -> None:
         self.last_flush = time.monotonic()
+        self._flush_demand()
         if not self.buffer:
             return
         batch, self.buffer = self.buffer, []
@@ -49,6 +60,20 @@ class StorePipeline:
             if self.stats is not None:
                 self.stats.inc_value("lagesbild/store_errors", len(batch))
             logger.error("could not store %d observations: %s", len(batch), type(exc).__name__)
+
+    def _flush_demand(self) -> None:
+        requests, self.requests = self.requests, []
+        reviews, self.reviews = self.reviews, []
+        try:
+            if requests:
+                demand_store.add_request_observations(self.store, self.run_id, requests)
+            if reviews:
+                demand_store.add_review_events(self.store, self.run_id, reviews)
+        except Exception as exc:  # the run is marked partial; the crawl goes on
+            if self.stats is not None:
+                self.stats.inc_value("lagesbild/store_errors", len(requests) + len(reviews))
+            logger.error("could not store %d buyer ads and reviews: %s", len(requests) + len(reviews),
+                         type(exc).__name__)
 
     def close_spider(self, spider=None) -> None:
         self.flush()

@@ -44,6 +44,13 @@ class RunOutcome:
     finish_reason: str | None
     note: str | None
     observations: tuple[ObservedAd, ...] = ()
+    demand: tuple = ()  # buyers' ads and review events (parsers.demand), when crawled without a store
+
+
+def ad_items(stats: dict) -> int:
+    """Offers (ads) the crawl yielded: every item but buyers' ads and review events (counted apart, issue 9)."""
+    demand = int(stats.get("lagesbild/request_ads", 0)) + int(stats.get("lagesbild/reviews", 0))
+    return max(0, int(stats.get("item_scraped_count", 0)) - demand)
 
 
 def decide_status(stats: dict, finish_reason: str | None) -> tuple[str, str | None]:
@@ -55,7 +62,7 @@ def decide_status(stats: dict, finish_reason: str | None) -> tuple[str, str | No
 
     pages = stats.get("response_received_count", 0)
     listing_pages = stats.get("lagesbild/listing_pages", 0)
-    items = stats.get("item_scraped_count", 0)
+    items = ad_items(stats)
     errors = count_errors(stats)
     parse_failures = stats.get("lagesbild/parse_failures", 0)
     if pages == 0 or listing_pages == 0:
@@ -192,6 +199,7 @@ class _SiteCrawl:
     run_id: int | None
     outcome: RunOutcome | None = None
     items: list[ObservedAd] = field(default_factory=list)
+    demand: list = field(default_factory=list)
     deferred: object = None
 
 
@@ -354,7 +362,7 @@ FILL_RATE_FIELDS = ("profile_id", "phone", "location", "category", "posted")
 
 def fill_rates(site: SiteConfig, stats: dict) -> dict[str, float]:
     """Per configured field, the share of the run's ads where it was found (empty when no ad was seen)."""
-    ads = int(stats.get("item_scraped_count", 0))
+    ads = ad_items(stats)
     rates = {}
     for name in FILL_RATE_FIELDS:
         if getattr(site.detail, name, None) is None:
@@ -378,7 +386,7 @@ def _connect(crawler, crawl: _SiteCrawl, store, progress: ProgressCallback | Non
 
     def on_item(item, response, spider) -> None:
         if store is None:
-            crawl.items.append(item)
+            (crawl.items if isinstance(item, ObservedAd) else crawl.demand).append(item)
         notify("item")
 
     def on_closed(spider, reason) -> None:
@@ -387,11 +395,11 @@ def _connect(crawler, crawl: _SiteCrawl, store, progress: ProgressCallback | Non
         crawl.outcome = RunOutcome(
             site=name, run_id=crawl.run_id, status=status,
             pages=int(stats.get("response_received_count", 0)),
-            items=int(stats.get("item_scraped_count", 0)),
+            items=ad_items(stats),
             errors=count_errors(stats),
             parse_failures=int(stats.get("lagesbild/parse_failures", 0)),
             listing_pages=int(stats.get("lagesbild/listing_pages", 0)),
-            finish_reason=reason, note=note, observations=tuple(crawl.items),
+            finish_reason=reason, note=note, observations=tuple(crawl.items), demand=tuple(crawl.demand),
         )
         unresolved = anonymiser.take_unresolved(name)
         if store is not None and crawl.run_id is not None:

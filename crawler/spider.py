@@ -13,6 +13,7 @@ from scrapy.http import Response
 
 from config.sites import BrowserAction, ClickAction, PageType, ScrollAction, ScrollUntilAction, SiteConfig, WaitAction
 from crawler.anonymiser import Anonymiser
+from parsers.demand import REQUEST, classify_ad, parse_review_page, review_links, section_links
 from parsers.pages import ParseError
 from parsers.registry import parser_for
 
@@ -110,6 +111,8 @@ class SiteSpider(scrapy.Spider):
         self.allowed_domains = sorted({urlsplit(url).hostname or "" for url in site.start_urls})
         self.listing_pages_seen = 0
         self.detail_requests = 0
+        self.review_pages_seen = 0
+        self._demand = None
 
     async def start(self):
         for url in self.site.start_urls:
@@ -121,23 +124,38 @@ class SiteSpider(scrapy.Spider):
             return {}
         return {"playwright": True, "playwright_page_methods": page_methods(actions)}
 
-    def _listing_request(self, url: str, region_context: str | None) -> scrapy.Request:
+    def _listing_request(self, url: str, region_context: str | None,
+                         section_class: str | None = None) -> scrapy.Request:
         return scrapy.Request(
             url,
             callback=self.parse_listing,
             errback=self.on_error,
             meta=self._meta("listing", self.site.browser.listing_actions),
-            cb_kwargs={"region_context": region_context},
+            cb_kwargs={"region_context": region_context, "section_class": section_class},
         )
 
-    def _detail_request(self, url: str, region_context: str | None) -> scrapy.Request:
+    def _detail_request(self, url: str, region_context: str | None,
+                        section_class: str | None = None) -> scrapy.Request:
         return scrapy.Request(
             url,
             callback=self.parse_detail,
             errback=self.on_error,
             meta=self._meta("detail", self.site.browser.detail_actions),
-            cb_kwargs={"region_context": region_context},
+            cb_kwargs={"region_context": region_context, "section_class": section_class},
         )
+
+    def _review_request(self, url: str) -> scrapy.Request:
+        # Review list pages are plain server-rendered pages on every configured site.
+        return scrapy.Request(url, callback=self.parse_reviews, errback=self.on_error)
+
+    @property
+    def demand(self):
+        """The anonymiser of buyers' ads and reviews (crawler.demand), sharing the crawl's keys and places."""
+        if self._demand is None:
+            from crawler.demand import DemandAnonymiser
+
+            self._demand = DemandAnonymiser(self.anonymiser.tokeniser, self.anonymiser.places)
+        return self._demand
 
     def _check_scrolls(self, response: Response) -> None:
         """An infinite-scroll listing that never said it was complete makes the run partial."""
@@ -154,7 +172,8 @@ class SiteSpider(scrapy.Spider):
             logger.warning("%s: infinite scroll stopped by %s after %d scrolls; the listing is incomplete",
                            self.site.name, outcome.stopped_by, outcome.scrolls)
 
-    def parse_listing(self, response: Response, region_context: str | None) -> Iterator[scrapy.Request]:
+    def parse_listing(self, response: Response, region_context: str | None,
+                      section_class: str | None = None) -> Iterator[scrapy.Request]:
         stats = self.crawler.stats
         self.listing_pages_seen += 1
         stats.inc_value("lagesbild/listing_pages")
@@ -166,10 +185,13 @@ class SiteSpider(scrapy.Spider):
             if self.max_detail_pages is not None and self.detail_requests >= self.max_detail_pages:
                 break
             self.detail_requests += 1
-            yield self._detail_request(url, context)
+            yield self._detail_request(url, context, section_class)
+        for url in review_links(response.text, response.url, self.site):
+            yield self._review_request(url)
         if self.max_detail_pages is not None and self.detail_requests >= self.max_detail_pages:
             return
-        following = [*page.region_urls, *page.next_urls]
+        sections = section_links(response.text, response.url, self.site)
+        following = [*page.region_urls, *page.next_urls, *(url for url, _ in sections)]
         if following and self.listing_pages_seen >= self.site.listing.max_pages:
             stats.set_value("lagesbild/max_pages_reached", 1)
             logger.warning("%s: stopped after listing.max_pages=%d listing pages", self.site.name, self.site.listing.max_pages)
@@ -177,9 +199,11 @@ class SiteSpider(scrapy.Spider):
         for url in page.region_urls:
             yield self._listing_request(url, region_context=None)
         for url in page.next_urls:
-            yield self._listing_request(url, region_context=context)
+            yield self._listing_request(url, region_context=context, section_class=section_class)
+        for url, ad_class in sections:
+            yield self._listing_request(url, region_context=None, section_class=ad_class)
 
-    def parse_detail(self, response: Response, region_context: str | None):
+    def parse_detail(self, response: Response, region_context: str | None, section_class: str | None = None):
         stats = self.crawler.stats
         stats.inc_value("lagesbild/detail_pages")
         try:
@@ -193,9 +217,34 @@ class SiteSpider(scrapy.Spider):
             stats.inc_value("lagesbild/parse_failures", len(failures))
             logger.warning("%s: %d ads on a detail page could not be parsed: %s", self.site.name, len(failures), failures[0])
         for record in records:
-            for field in record.missing_fields:
+            # Offer or request (parsers.demand): only the class is kept, never the wording.
+            if classify_ad(self.site, section_class, record.title, record.text) == REQUEST:
+                stats.inc_value("lagesbild/request_ads")
+                yield self.demand.observe_request(record, self.observed_at)
+                continue
+            for field in record.missing_fields:  # fill rates describe the offers
                 stats.inc_value(f"lagesbild/missing/{field}")
             yield self.anonymiser.observe(record, self.observed_at)
+
+    def parse_reviews(self, response: Response):
+        """A review list page: one review event per review (tokens only), then the next page."""
+        stats = self.crawler.stats
+        self.review_pages_seen += 1
+        stats.inc_value("lagesbild/review_pages")
+        page = parse_review_page(response.text, response.url, self.site, self.observed_at)
+        if page.failures:
+            stats.inc_value("lagesbild/parse_failures", len(page.failures))
+            logger.warning("%s: %d reviews could not be parsed: %s", self.site.name, len(page.failures), page.failures[0])
+        for record in page.reviews:
+            stats.inc_value("lagesbild/reviews")
+            yield self.demand.observe_review(record, self.observed_at)
+        if page.next_urls and self.review_pages_seen >= self.site.reviews.max_pages:
+            stats.set_value("lagesbild/max_pages_reached", 1)
+            logger.warning("%s: stopped after reviews.max_pages=%d review pages", self.site.name,
+                           self.site.reviews.max_pages)
+            return
+        for url in page.next_urls:
+            yield self._review_request(url)
 
     def on_error(self, failure) -> None:
         self.crawler.stats.inc_value("lagesbild/request_errors")

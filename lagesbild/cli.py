@@ -52,6 +52,11 @@ from lagesbild.runs_cli import runs_command  # noqa: E402
 from lagesbild.schedule_cli import schedule_group, scheduler_group  # noqa: E402
 from lagesbild.status_cli import status_command  # noqa: E402
 from lagesbild.evaluate_cli import evaluate_command  # noqa: E402
+from lagesbild.serve_cli import serve_command  # noqa: E402
+from lagesbild.report_cli import report_command  # noqa: E402
+from lagesbild.users_cli import users_group  # noqa: E402
+from lagesbild.trends_cli import trends_command  # noqa: E402
+from lagesbild.signals_cli import flows_command, signals_command  # noqa: E402
 
 app.add_command(keys_group)
 app.add_command(audit_pii)
@@ -62,6 +67,12 @@ app.add_command(schedule_group)
 app.add_command(scheduler_group)
 app.add_command(status_command)
 app.add_command(evaluate_command)
+app.add_command(serve_command)
+app.add_command(report_command)
+app.add_command(users_group)
+app.add_command(trends_command)
+app.add_command(signals_command)
+app.add_command(flows_command)
 
 
 @app.group("places")
@@ -289,28 +300,48 @@ def counts(level: str, period: str, since, until, all_regions: bool) -> None:
         console.print("No observations in the chosen period.")
     else:
         console.print(published_table(table, hide_empty=not all_regions))
+    from lagesbild.demand_cli import print_demand  # the demand side (issue 9)
+
+    print_demand(console, store, load_settings_geography(settings), settings, level, period, _day(since),
+                 _day(until), table, all_regions=all_regions)
     print_coverage(console, load_coverage(store, _day(since), _day(until)))
 
 
 @app.command()
 @level_option("kommun")
 @period_option
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True, help="File format.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True,
+              help="csv, xlsx, json, kolada (Kolada-shaped JSON) or jsonstat (JSON-stat2 as SCB's PxWebApi).")
+@click.option("--excel", is_flag=True, help="CSV for Swedish Excel: UTF-8 BOM, ';' and decimal commas.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="File to write.")
 @window_options
-def export(level: str, period: str, fmt: str, output: Path, since, until) -> None:
-    """Write protected counts keyed by SCB codes.
+def export(level: str, period: str, fmt: str, excel: bool, output: Path, since, until) -> None:
+    """Write protected counts keyed by SCB codes, with quality flags, coverage and the suppression rule.
 
     Example: lagesbild export --level kommun --period month --format csv -o kommun.csv
     """
+    from web.auth import log_event, operator
+    from web.exports import UnsupportedExport
+    from web.source import runs_context
+
+    if excel and fmt != "csv":
+        raise click.UsageError("--excel only applies to --format csv")
+    if fmt == "kolada" and level == "polisregion":
+        raise click.UsageError("Kolada has no codes for police regions; use --level kommun, lan or riket")
     settings = load_settings()
     store = _open_store(settings)
     table = _protected_counts(settings, store, level, period, since, until)
+    context = runs_context(store, period, {row.period for row in table.rows}, excel=excel)
     try:
-        rows = write_export(table, load_settings_geography(settings), output, fmt)
+        rows = write_export(table, load_settings_geography(settings), output, fmt, context)
+    except UnsupportedExport as exc:
+        raise click.UsageError(str(exc)) from None
     except OSError as exc:
         raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
-    console.print(f"Wrote {rows} rows to {output}")
+    window = "".join(f" {name}={day:%Y-%m-%d}" for name, day in (("från", since), ("till", until)) if day)
+    log_event(store, operator(), "cli", "export",
+              f"{fmt}{' excel' if excel else ''} {level} {period}{window}")
+    console.print(f"Wrote {rows} values to {output}")
 
 
 # --- places and geography -----------------------------------------------------
@@ -456,7 +487,9 @@ def demo(weeks: int, scale: float, seed: int) -> None:
                                   hide_empty=False))
     print_coverage(console, load_coverage(store))
     csv_path = settings.export_dir / "kommun-manad.csv"
-    write_export(family[("kommun", "month")], geography, csv_path)
+    from web.source import runs_context
+
+    write_export(family[("kommun", "month")], geography, csv_path, context=runs_context(store, "month"))
     console.print(f"Municipal CSV (kommun × month): {csv_path}")
     console.print(f"Database: {settings.resolved_database_url}")
     console.print(f"Series manifest: {settings.resolved_home / 'series.json'} "

@@ -21,6 +21,7 @@ from config.settings import Settings
 from crawler.anonymiser import Tokeniser
 from crawler.keys import KeyRing, read_key_file
 from lagesbild.backfill import SeriesPlan
+from lagesbild.evaluate_signals import score_signals
 from lagesbild.sandbox.simulation import week_of
 from store.models import Observation
 from store.repository import get_run
@@ -131,7 +132,7 @@ def score_series(plan: SeriesPlan, run_ids: list[list[dict[str, Any]]], store, s
             "last_week": plan.occasions[-1].date().isoformat() if plan.occasions else None,
             "runs": dict(runs_by_status),
         },
-        "compared": "listings",  # until the analysis deduplicates reposts and cross-posts
+        "compared": "listings",  # active_ads compares listings; active_adverts the deduplicated adverts
         **measures,
         "new_ads": None,
         "listings": {"truth_listing_sightings": listings, "truth_advert_sightings": adverts},
@@ -145,6 +146,16 @@ def score_series(plan: SeriesPlan, run_ids: list[list[dict[str, Any]]], store, s
         "templates_precision": None,
         "touring_recall": None,
     }
+    signals = score_signals(plan, run_ids, store, settings, geography)  # the analysis (issue 6)
+    if signals:
+        incidents = signals.pop("incidents_as_market_change")
+        scorecard["site_incidents"]["reported_as_market_change"] = incidents["reported_as_market_change"]
+        scorecard["site_incidents"]["flagged_as_data_artefact"] = incidents["flagged_as_data_artefact"]
+        signals.pop("compared")
+        scorecard.update(signals)  # active_adverts: the deduplicated comparison, beside active_ads (listings)
+    from lagesbild.evaluate_demand import score_demand  # the demand side (issue 9)
+
+    scorecard.update(score_demand(plan, run_ids, store, settings, geography))
     scorecard["failures"] = acceptance_failures(scorecard)
     scorecard["passed"] = not scorecard["failures"]
     return scorecard
@@ -228,4 +239,8 @@ def acceptance_failures(scorecard: dict[str, Any]) -> list[str]:
         failures.append(f"{scorecard['double_counted']} ads were counted that the sites do not list")
     if scorecard["series"]["runs"].get("complete", 0) == 0:
         failures.append("no crawl in the series was complete, so nothing could be compared")
+    if "demand_ads" in scorecard:  # issue 9's limits
+        from lagesbild.evaluate_demand import demand_failures
+
+        failures += demand_failures(scorecard)
     return failures

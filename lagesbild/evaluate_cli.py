@@ -130,8 +130,19 @@ def print_scorecard(card: dict[str, Any]) -> None:
     for detail in incidents["details"]:
         mark = "[green]flagged[/]" if detail["flagged"] else "[red]NOT flagged[/]"
         console.print(f"  {detail['kind']} on {detail['site']} from sim week {detail['week']}: {mark}")
+    if "active_adverts" in card:
+        adverts = card["active_adverts"]
+        console.print(f"Adverts after merging reposts and cross-posts: riket {_fmt(adverts['riket_rel_error'])}, "
+                      f"polisregion (max) {_fmt(adverts['polisregion_max_rel_error'])}")
     console.print(f"Networks F1: {_fmt(card['networks_f1'])}; templates precision: "
-                  f"{_fmt(card['templates_precision'])}; touring recall: {_fmt(card['touring_recall'])}")
+                  f"{_fmt(card['templates_precision'])}; touring recall: {_fmt(card['touring_recall'])}; "
+                  f"flows between police regions (worst month): {_fmt(card.get('flows_max_rel_error'))}")
+    for trend in card.get("planted_trends", []):
+        estimate = "not estimated" if trend["estimated_change"] is None else (
+            f"{trend['estimated_change']:+.0%} ({trend['ci_low']:+.0%} … {trend['ci_high']:+.0%})")
+        console.print(f"Planted trend {trend['level']} {trend['region']} {trend['true_change']:+.0%}/year: "
+                      f"estimated {estimate}, sign {'right' if trend['detected'] else 'wrong'}, "
+                      f"interval {'covers' if trend['covered'] else 'misses'} the truth")
     if card["passed"]:
         console.print("[green]Acceptance limits met.[/]")
     else:

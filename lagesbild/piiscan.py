@@ -1,6 +1,7 @@
 """The PII guard: scan the data folder, logs, Scrapy folders and the database for known plaintext values."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -27,8 +28,22 @@ def phone_forms(e164: str) -> set[str]:
     return {form for form in forms if len(form) >= 7}
 
 
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+MIN_SENTENCE_NEEDLE = 15  # shorter pieces could turn up by chance in tokens and sketches
+
+
+def sentences(text: str) -> set[str]:
+    """The sentences of an ad text long enough to be a leak of its wording (not a chance match)."""
+    return {part.strip() for part in _SENTENCE.split(text) if len(part.strip()) >= MIN_SENTENCE_NEEDLE
+            and " " in part.strip()}
+
+
 def needles_from_truth(truth: dict) -> set[str]:
-    """The plaintext values of a sandbox ground truth that must never be stored."""
+    """The plaintext values of a sandbox ground truth that must never be stored.
+
+    Besides whole titles and texts, every sentence of a text: only keyed sketches of the wording are
+    kept, so no part of it may appear either.
+    """
     needles: set[str] = set()
     for item in truth["listings"]:
         if item.get("phone_e164"):
@@ -36,6 +51,27 @@ def needles_from_truth(truth: dict) -> set[str]:
         for field in ("phone_text", "title", "text", "site_ad_id", "site_profile_id"):
             if item.get(field):
                 needles.add(item[field])
+        if item.get("text"):
+            needles |= sentences(item["text"])
+    needles |= demand_needles(truth)
+    return needles
+
+
+def demand_needles(truth: dict) -> set[str]:
+    """Buyers' ads (titles, texts, ids) and reviews (reviewer handles, titles, texts, ids) of a ground truth."""
+    needles: set[str] = set()
+    for item in truth.get("requests", ()):
+        for field in ("title", "text", "site_ad_id", "site_profile_id"):
+            if item.get(field):
+                needles.add(item[field])
+        if item.get("text"):
+            needles |= sentences(item["text"])
+    for review in truth.get("reviews", ()):
+        for field in ("reviewer_handle", "title", "text", "review_id"):
+            if review.get(field):
+                needles.add(review[field])
+        if review.get("text"):
+            needles |= sentences(review["text"])
     return needles
 
 

@@ -52,8 +52,12 @@ def _phrases(cues: tuple[str, ...]) -> dict[str, tuple[tuple[str, ...], ...]]:
     return {first: tuple(sorted(found, key=len, reverse=True)) for first, found in index.items()}
 
 
+NOT_AFTER_REACH = 5  # a cue this many words or fewer after an excluded word ("pratar svenska och ryska") is skipped
+
+
 def has_cue(tokens: list[str], lexicon: PhraseLexicon) -> bool:
-    """True when a cue phrase occurs, not right after an excluded word nor right before one."""
+    """True when a cue phrase occurs in one sentence's words, neither shortly after an excluded word
+    nor right before one."""
     index = _phrases(lexicon.all_cues)
     before, after = set(lexicon.not_after), set(lexicon.not_before)
     for i, token in enumerate(tokens):
@@ -61,7 +65,7 @@ def has_cue(tokens: list[str], lexicon: PhraseLexicon) -> bool:
             end = i + len(phrase)
             if tuple(tokens[i:end]) != phrase:
                 continue
-            if i > 0 and tokens[i - 1] in before:
+            if before.intersection(tokens[max(0, i - NOT_AFTER_REACH):i]):
                 continue
             if end < len(tokens) and tokens[end] in after:
                 continue
@@ -144,13 +148,17 @@ def extract_features(title: str | None, text: str | None, lexicons: Lexicons) ->
     wording = "\n".join(part for part in (title, text) if part)
     if not wording.strip():
         return None
-    tokens = words(wording)
+    sentences = [words(sentence) for sentence in _SENTENCE_END.split(wording)]
     touring, destination = stated_tour(wording, lexicons.stated_touring)
+
+    def cue(lexicon: PhraseLexicon) -> bool:
+        return any(has_cue(tokens, lexicon) for tokens in sentences)
+
     return AdFeatures(
         obscured_phone=has_obscured_phone(wording, lexicons.obscured_phone),
-        stated_ethnicity=has_cue(tokens, lexicons.stated_ethnicity),
-        youth_language=has_cue(tokens, lexicons.youth_language),
-        trust_language=has_cue(tokens, lexicons.trust_language),
+        stated_ethnicity=cue(lexicons.stated_ethnicity),
+        youth_language=cue(lexicons.youth_language),
+        trust_language=cue(lexicons.trust_language),
         stated_touring=touring,
         tour_destination=destination,
     )

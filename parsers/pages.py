@@ -9,12 +9,13 @@ from urllib.parse import urljoin, urlsplit
 import lxml.html
 from bs4 import BeautifulSoup, Tag
 
+from config.lexicons import load_lexicons
 from config.sites import FieldSpec, SiteConfig
 from parsers.dates import parse_swedish_date
 from parsers.phones import normalise_phone
 from parsers.records import UNKNOWN_CATEGORY, AdRecord, DetailAds, ListingPage
 
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"  # 3: profile_name read (in memory only) for text sketches
 
 _CATEGORY_WORDS = {
     "Kvinna": ("kvinna", "kvinnor", "tjej", "tjejer", "female", "woman"),
@@ -23,6 +24,11 @@ _CATEGORY_WORDS = {
     "Par": ("par", "couple"),
 }
 _WORD = re.compile(r"[a-zåäöéü]+")
+
+
+def parser_version() -> str:
+    """The version a run records: the page parser's, and the ad-feature lexicons' (their features change with them)."""
+    return f"{PARSER_VERSION}+lex.{load_lexicons().version}"
 
 
 class ParseError(Exception):
@@ -136,7 +142,7 @@ def _selector(spec: FieldSpec) -> str:
     return spec.css or spec.xpath or "url"
 
 
-_FIELD_NAMES = ("ad_id", "profile_id", "phone", "location", "category", "posted", "title", "text")
+_FIELD_NAMES = ("ad_id", "profile_id", "phone", "location", "category", "posted", "title", "text", "profile_name")
 
 
 class _Scoped:
@@ -252,4 +258,5 @@ def _record(
         title=optional("title"),
         text=optional("text"),
         missing_fields=missing,
+        profile_name=optional("profile_name"),
     )

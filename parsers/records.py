@@ -38,6 +38,7 @@ class AdRecord:
     title: str | None = field(default=None, repr=False)
     text: str | None = field(default=None, repr=False)
     missing_fields: tuple[str, ...] = ()
+    profile_name: str | None = field(default=None, repr=False)  # the profile's display name, to mask it
 
     def __repr__(self) -> str:  # keep plaintext out of any accidental log line
         return f"AdRecord(site={self.site!r}, <redacted>)"
@@ -61,7 +62,11 @@ class DetailAds(list):
 
 @dataclass(frozen=True)
 class ObservedAd:
-    """What may be stored of one ad sighting: keyed tokens, a kommun code and coarse facts."""
+    """What may be stored of one ad sighting: keyed tokens, a kommun code and coarse facts.
+
+    Of the ad's wording only keyed MinHash sketches (parsers/sketches.py) and feature booleans
+    (parsers/features.py) are kept; a feature is None when the ad had no wording to read.
+    """
 
     site: str
     ad_token: str
@@ -72,3 +77,11 @@ class ObservedAd:
     category: str
     observed_at: datetime
     posted_at: datetime | None
+    text_sketch: str | None = None
+    template_sketch: str | None = None
+    obscured_phone: bool | None = None
+    stated_ethnicity: bool | None = None
+    youth_language: bool | None = None
+    trust_language: bool | None = None
+    stated_touring: bool | None = None
+    tour_kommun_code: str | None = None  # the stated tour destination, resolved to a kommun

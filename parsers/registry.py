@@ -33,7 +33,7 @@ def _one_ad_per_page(parse_detail: Callable) -> Callable:
 def parser_for(site: SiteConfig) -> SiteParser:
     """The site's parse functions; a named module may override any of them."""
     if site.parser is None:
-        return SiteParser(pages.parse_listing, pages.parse_detail, pages.PARSER_VERSION, pages.parse_details)
+        return SiteParser(pages.parse_listing, pages.parse_detail, pages.parser_version(), pages.parse_details)
     if not site.parser.startswith(SITE_MODULE_PREFIX):
         raise ConfigError(site.source_file, "parser", f"must be a module under {SITE_MODULE_PREFIX}*")
     try:
@@ -50,6 +50,6 @@ def parser_for(site: SiteConfig) -> SiteParser:
     return SiteParser(
         getattr(module, "parse_listing", pages.parse_listing),
         parse_detail,
-        f"{pages.PARSER_VERSION}+{getattr(module, 'PARSER_VERSION', '0')}",
+        f"{pages.parser_version()}+{getattr(module, 'PARSER_VERSION', '0')}",
         parse_details,
     )

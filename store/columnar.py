@@ -16,12 +16,15 @@ the whole read fall back to plain row streaming, which gives the same columns.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from queue import Empty, Queue
 
 import numpy as np
 from sqlalchemy import func, select, text
+from sqlmodel import Session
 
 from parsers.records import CATEGORIES
 from store.models import CrawlRun, Observation, Site, to_naive_utc
@@ -156,8 +159,8 @@ def _chunk_sql(dialect: str) -> str:
     """One block of rows, every column concatenated: tokens and kommun codes comma-separated ('' = none)."""
     category = _category_case("category")
     if dialect == "sqlite":
-        def agg(expr: str, sep: str) -> str:
-            return f"group_concat({expr}, '{sep}')"
+        def agg(expr: str, sep: str) -> str:  # as a BLOB: bytes reach Python without decoding
+            return f"CAST(group_concat({expr}, '{sep}') AS BLOB)"
 
         null, hour, run = "ifnull", "substr(observed_at, 1, 13)", "run_id"
     elif dialect == "postgresql":
@@ -197,10 +200,14 @@ def _fields(raw: bytes, rows: int, width: int, *, optional: bool) -> tuple[np.nd
     Returns a (rows, width) byte array (zeros for an empty field) and the mask of non-empty fields.
     """
     if len(raw) == rows * (width + 1) - 1:  # the usual case: every field is there
-        table = np.frombuffer(raw + b",", dtype=np.uint8).reshape(rows, width + 1)
-        if (table[:, width] != _COMMA).any() or (table[:, :width] == _COMMA).any():
+        if raw.count(b",") != rows - 1:
+            raise _NotExact("a value holds a comma")
+        flat = np.frombuffer(raw, dtype=np.uint8)
+        separators = np.lib.stride_tricks.as_strided(flat[width:], shape=(rows - 1,), strides=(width + 1,))
+        if (separators != _COMMA).any():
             raise _NotExact("values are not all of the expected width")
-        return table[:, :width], np.ones(rows, dtype=bool)
+        table = np.lib.stride_tricks.as_strided(flat, shape=(rows, width), strides=(width + 1, 1))
+        return table, np.ones(rows, dtype=bool)
     if not optional:
         raise _NotExact(f"values are not all {width} characters")
     flat = np.frombuffer(raw, dtype=np.uint8)
@@ -333,47 +340,112 @@ def _hours(raw: bytes, rows: int) -> np.ndarray:
 def _decode_chunk(result, codes: tuple[_TokenCodes, _TokenCodes, _TokenCodes]) -> dict[str, np.ndarray]:
     """One block of rows from the chunk query as columns (kommun as raw 4-byte values, 0 = none)."""
     rows, ad, profile, phone, kommun, category, hour, run = result
-    ad_chars, _ = _fields(_raw(ad), rows, TOKEN_WIDTH, optional=False)
-    profile_chars, has_profile = _fields(_raw(profile), rows, TOKEN_WIDTH, optional=True)
-    phone_chars, has_phone = _fields(_raw(phone), rows, TOKEN_WIDTH, optional=True)
+    ad_words = _words(_fields(_raw(ad), rows, TOKEN_WIDTH, optional=False)[0])
     kommun_chars, _ = _fields(_raw(kommun), rows, 4, optional=True)
     kommun_raw = np.ascontiguousarray(kommun_chars).view(np.uint32).ravel()
     categories = np.frombuffer(_raw(category), dtype=np.uint8)
     if categories.size != rows or (categories == ord(_UNKNOWN_CATEGORY_CHAR)).any():
         raise _NotExact("unknown category")
-    token_words = [_words(ad_chars), _words(profile_chars), _words(phone_chars)]
-    # The same ad comes back run after run: code each distinct row once, then check every row.
-    extra = [kommun_raw.astype(np.uint64), categories.astype(np.uint64)]
-    first, group = _groups(_hash_columns([w[:, j] for w in token_words for j in range(_WORDS)] + extra))
-    for column in token_words + extra:
-        if not np.array_equal(column[first][group], column):
-            raise _NotExact("two rows share a hash")
-    ad_codes = codes[0].encode(token_words[0][first])[group]
-    optional = []
-    for coder, words, present in ((codes[1], token_words[1], has_profile), (codes[2], token_words[2], has_phone)):
-        column = np.full(first.size, -1, dtype=np.int64)
+    # The same ad comes back run after run: code each distinct ad once, then check every row.
+    first, group = _groups(_hash_columns([ad_words[:, j] for j in range(_WORDS)]))
+    if not np.array_equal(ad_words[first][group], ad_words):
+        raise _NotExact("two ads share a hash")
+    columns = {"ad": codes[0].encode(ad_words[first])[group]}
+    for coder, value, name in ((codes[1], profile, "profile"), (codes[2], phone, "phone")):
+        chars, present = _fields(_raw(value), rows, TOKEN_WIDTH, optional=True)
+        words = _words(chars)
+        rep = first[group]  # the row standing for each row's ad
+        same = (words == words[rep]).all(axis=1) & (present == present[rep])
+        column = np.full(rows, -1, dtype=np.int64)
         keep = present[first]
-        column[keep] = coder.encode(words[first][keep])
-        optional.append(column[group])
-    run_ids = np.fromstring(_raw(run).decode("ascii"), dtype=np.int64, sep=",") if rows else np.zeros(0, np.int64)
+        column_first = np.full(first.size, -1, dtype=np.int64)
+        column_first[keep] = coder.encode(words[first][keep])
+        column[same] = column_first[group[same]]
+        odd = ~same & present  # an ad seen with another profile or phone: coded row by row
+        if odd.any():
+            column[odd] = coder.encode(words[odd])
+        columns[name] = column
+    run_ids = np.fromstring(_raw(run).decode("ascii"), dtype=np.int64, sep=",")
     if run_ids.size != rows:
         raise _NotExact("run ids could not be read")
-    return {"run": run_ids, "hour": _hours(_raw(hour), rows), "ad": ad_codes, "profile": optional[0],
-            "phone": optional[1], "kommun": kommun_raw, "category": categories.astype(np.int16) - ord(_CATEGORY_CHARS[0])}
+    columns.update(run=run_ids, hour=_hours(_raw(hour), rows), kommun=kommun_raw,
+                   category=categories.astype(np.int16) - ord(_CATEGORY_CHARS[0]))
+    return columns
+
+
+def _chunks(session, stop: threading.Event) -> Iterator[tuple]:
+    sql = text(_chunk_sql(session.get_bind().dialect.name))
+    low, high = session.exec(select(func.min(Observation.id), func.max(Observation.id))).one()
+    if low is None:
+        return
+    for lo in range(low, high + 1, _CHUNK_ROWS):
+        if stop.is_set():
+            return
+        result = tuple(session.execute(sql, {"lo": lo, "hi": lo + _CHUNK_ROWS}).one())
+        if result[0]:
+            yield result
+
+
+def _in_memory(store) -> bool:
+    url = store.engine.url
+    return store.dialect == "sqlite" and (not url.database or url.database == ":memory:"
+                                          or "mode=memory" in str(url))
+
+
+def _chunk_results(target: StoreOrSession) -> Iterator[tuple]:
+    """The chunk query's result for every block of ids, in order.
+
+    With a Store the queries run in a background thread on their own connection, so the database
+    works on the next block while numpy decodes this one (SQLite and psycopg release the GIL).
+    Blocks are separate statements: rows written or purged meanwhile may be seen in part.
+    """
+    stop = threading.Event()
+    if isinstance(target, Session):
+        yield from _chunks(target, stop)
+        return
+    if _in_memory(target):  # an in-memory database belongs to one connection: no second thread
+        with target.session() as session:
+            yield from _chunks(session, stop)
+        return
+    queue: Queue = Queue(maxsize=2)
+    done = object()
+
+    def worker() -> None:
+        try:
+            with target.session() as session:
+                for result in _chunks(session, stop):
+                    queue.put(result)
+        except BaseException as exc:  # handed to the consumer
+            queue.put(exc)
+        else:
+            queue.put(done)
+
+    thread = threading.Thread(target=worker, name="lagesbild-columnar", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = queue.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # let the worker finish (it may be blocked on a full queue)
+            try:
+                queue.get(timeout=0.1)
+            except Empty:
+                pass
+        thread.join()
 
 
 def _read_columnar(target: StoreOrSession) -> ObservationColumns:
     codes = (_TokenCodes(), _TokenCodes(), _TokenCodes())
     parts: dict[str, list[np.ndarray]] = {}
-    with _session(target) as session:
-        sql = text(_chunk_sql(session.get_bind().dialect.name))
-        low, high = session.exec(select(func.min(Observation.id), func.max(Observation.id))).one()
-        if low is not None:
-            for lo in range(low, high + 1, _CHUNK_ROWS):
-                result = session.execute(sql, {"lo": lo, "hi": lo + _CHUNK_ROWS}).one()
-                if result[0]:
-                    for name, column in _decode_chunk(result, codes).items():
-                        parts.setdefault(name, []).append(column)
+    for result in _chunk_results(target):
+        for name, column in _decode_chunk(result, codes).items():
+            parts.setdefault(name, []).append(column)
 
     def joined(name: str, dtype) -> np.ndarray:
         return np.concatenate(parts[name]).astype(dtype, copy=False) if name in parts else np.zeros(0, dtype=dtype)

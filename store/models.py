@@ -23,6 +23,7 @@ TOKEN_LEN = 64
 KOMMUN_CODE_LEN = 4
 UNRESOLVED_REASON_LEN = 16
 CATEGORY_LEN = 8
+SKETCH_LEN = 88  # a base64url MinHash sketch (parsers.sketches.SKETCH_LEN)
 
 
 def to_naive_utc(value: datetime) -> datetime:
@@ -118,6 +119,16 @@ class Observation(SQLModel, table=True):
     category: str = Field(max_length=CATEGORY_LEN)
     observed_at: datetime = Field(sa_type=UtcDateTime)
     posted_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # Of the ad's wording only keyed MinHash sketches (parsers/sketches.py) and feature booleans are kept;
+    # a feature is NULL when the ad had no wording to read. tour_kommun_code: a stated tour destination.
+    text_sketch: str | None = Field(default=None, max_length=SKETCH_LEN)
+    template_sketch: str | None = Field(default=None, max_length=SKETCH_LEN)
+    obscured_phone: bool | None = Field(default=None)
+    stated_ethnicity: bool | None = Field(default=None)
+    youth_language: bool | None = Field(default=None)
+    trust_language: bool | None = Field(default=None)
+    stated_touring: bool | None = Field(default=None)
+    tour_kommun_code: str | None = Field(default=None, max_length=KOMMUN_CODE_LEN)
 
 
 PLACE_TEXT_LEN = 80
@@ -222,3 +233,44 @@ class AuditEvent(SQLModel, table=True):
     channel: str = Field(max_length=AUDIT_CHANNEL_LEN)  # 'web', 'api' or 'cli'
     action: str = Field(max_length=AUDIT_ACTION_LEN)  # 'export', 'download' or 'report'
     detail: str = Field(max_length=AUDIT_DETAIL_LEN)  # format, level, period, region: never a count
+
+
+class RequestObservation(SQLModel, table=True):
+    """One sighting of one buyer's ad (efterfrågan) in one run: its keyed ad token and kommun, no wording (issue 9)."""
+
+    __tablename__ = "request_observation"
+    __table_args__ = (
+        UniqueConstraint("run_id", "ad_token", name="uq_request_observation_run_ad"),
+        Index("ix_request_observation_observed_at", "observed_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger().with_variant(Integer(), "sqlite"))
+    run_id: int = Field(sa_column_args=[ForeignKey("crawl_run.id", name="fk_request_observation_run")])
+    site_id: int = Field(sa_column_args=[ForeignKey("site.id", name="fk_request_observation_site")])
+    ad_token: str = Field(max_length=TOKEN_LEN)
+    kommun_code: str | None = Field(default=None, max_length=KOMMUN_CODE_LEN)
+    unresolved_reason: str | None = Field(default=None, max_length=UNRESOLVED_REASON_LEN)
+    observed_at: datetime = Field(sa_type=UtcDateTime)
+    posted_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class ReviewEvent(SQLModel, table=True):
+    """One buyer review, stored once however many crawls see it: keyed tokens, the reviewed profile's kommun
+    and the review's own date. Never the reviewer's name, handle or link, nor the text (issue 9)."""
+
+    __tablename__ = "review_event"
+    __table_args__ = (
+        UniqueConstraint("site_id", "review_token", name="uq_review_event_site_review"),
+        Index("ix_review_event_reviewed_at", "reviewed_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger().with_variant(Integer(), "sqlite"))
+    site_id: int = Field(sa_column_args=[ForeignKey("site.id", name="fk_review_event_site")])
+    run_id: int = Field(sa_column_args=[ForeignKey("crawl_run.id", name="fk_review_event_run")])  # first seen in
+    review_token: str = Field(max_length=TOKEN_LEN)
+    reviewer_token: str | None = Field(default=None, max_length=TOKEN_LEN)  # only to count distinct reviewers
+    profile_token: str | None = Field(default=None, max_length=TOKEN_LEN)  # the reviewed profile
+    kommun_code: str | None = Field(default=None, max_length=KOMMUN_CODE_LEN)
+    unresolved_reason: str | None = Field(default=None, max_length=UNRESOLVED_REASON_LEN)
+    reviewed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # the review's own date
+    observed_at: datetime = Field(sa_type=UtcDateTime)  # when a crawl first saw it

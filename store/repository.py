@@ -44,6 +44,7 @@ from store.models import (
     PLACE_TEXT_LEN,
     REGION_CODE_LEN,
     SITE_NAME_LEN,
+    SKETCH_LEN,
     TOKEN_LEN,
     UNRESOLVED_REASON_LEN,
     VERSION_LEN,
@@ -70,6 +71,9 @@ RUN_STATUSES = (RUNNING, *FINISHED_STATUSES, SUSPECT)
 # it out would turn a false alarm into a real dip; analysis flags its period as a data artefact.
 USABLE_STATUSES = ("complete", "partial", SUSPECT)
 ABANDONED_NOTE = "abandoned: process ended before the run finished"
+
+# Ad-feature booleans stored per observation (see parsers/features.py).
+AD_FEATURE_COLUMNS = ("obscured_phone", "stated_ethnicity", "youth_language", "trust_language", "stated_touring")
 
 _INSERT_CHUNK = 5_000  # rows per executemany call
 _STREAM_CHUNK = 5_000  # rows fetched at a time when streaming observations
@@ -261,6 +265,12 @@ def _observation_values(ad: ObservedAd, run_id: int, site_id: int) -> dict[str, 
         raise StoreError("observed_at must be a datetime")
     if ad.posted_at is not None and not isinstance(ad.posted_at, datetime):
         raise StoreError("posted_at must be a datetime or None")
+    _check_text("text_sketch", ad.text_sketch, SKETCH_LEN)
+    _check_text("template_sketch", ad.template_sketch, SKETCH_LEN)
+    _check_text("tour_kommun_code", ad.tour_kommun_code, KOMMUN_CODE_LEN)
+    for name in AD_FEATURE_COLUMNS:
+        if getattr(ad, name) not in (None, True, False):
+            raise StoreError(f"{name} must be true, false or None")
     return {
         "run_id": run_id,
         "site_id": site_id,
@@ -272,6 +282,10 @@ def _observation_values(ad: ObservedAd, run_id: int, site_id: int) -> dict[str, 
         "category": ad.category,
         "observed_at": to_naive_utc(ad.observed_at),
         "posted_at": _optional_utc(ad.posted_at),
+        "text_sketch": ad.text_sketch,
+        "template_sketch": ad.template_sketch,
+        **{name: getattr(ad, name) for name in AD_FEATURE_COLUMNS},
+        "tour_kommun_code": ad.tour_kommun_code,
     }
 
 
@@ -1100,3 +1114,54 @@ def lock_sites(store: Store, sites: Iterable[str], *, ttl_s: float = 60.0) -> He
         raise LeaseHeld(f"{site} is being crawled by another process ({exc.lease.holder}, since "
                         f"{exc.lease.acquired_at:%Y-%m-%d %H:%M} UTC); try again when it has finished",
                         exc.lease) from None
+
+
+# --- signals: what analysis needs to deduplicate adverts and find organisation and mobility ---------
+
+class SignalRow(NamedTuple):
+    """One stored observation with its wording sketches and ad features (issue 6 signals)."""
+
+    site: str
+    ad_token: str
+    profile_token: str | None
+    phone_token: str | None
+    kommun_code: str | None
+    observed_at: datetime
+    text_sketch: str | None
+    template_sketch: str | None
+    obscured_phone: bool | None
+    stated_ethnicity: bool | None
+    youth_language: bool | None
+    trust_language: bool | None
+    stated_touring: bool | None
+    tour_kommun_code: str | None
+
+
+def iter_signal_rows(
+    target: StoreOrSession,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    statuses: Iterable[str] = USABLE_STATUSES,
+) -> Iterator[SignalRow]:
+    """Stream observations of usable runs with their sketches and features, oldest sighting first."""
+    statement = (
+        select(
+            Site.name, Observation.ad_token, Observation.profile_token, Observation.phone_token,
+            Observation.kommun_code, Observation.observed_at, Observation.text_sketch,
+            Observation.template_sketch, *(getattr(Observation, name) for name in AD_FEATURE_COLUMNS),
+            Observation.tour_kommun_code,
+        )
+        .join(CrawlRun, CrawlRun.id == Observation.run_id)
+        .join(Site, Site.id == Observation.site_id)
+        .where(CrawlRun.status.in_(tuple(statuses)))
+        .order_by(Observation.observed_at, Observation.id)
+        .execution_options(yield_per=_STREAM_CHUNK)
+    )
+    if since is not None:
+        statement = statement.where(Observation.observed_at >= to_naive_utc(since))
+    if until is not None:
+        statement = statement.where(Observation.observed_at < to_naive_utc(until))
+    with _session(target) as session:
+        for row in session.exec(statement):
+            yield SignalRow(*row)

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
+from analysis.completeness import CAVEAT as COMPLETENESS_CAVEAT
 from analysis.counts import LEVELS
 from analysis.periods import PERIODS
 from store import accounts
@@ -28,7 +29,8 @@ from web.quality import BADGES
 from web.render import STATIC, make_environment
 from web.source import PublishedSource, filter_rows
 from web.views import (
-    LEVEL_LABELS, NotFound, find_region, hierarchy, region_page,
+    FEATURES, FLOW_LEVEL_LABELS, LEVEL_LABELS, MOBILITY, ORGANISATION, SIGNAL_LEVELS, SIGNAL_SHORT, NotFound,
+    find_region, flows_page, hierarchy, region_page, signals_page,
 )
 
 SESSION_COOKIE = "lagesbild_session"
@@ -79,15 +81,21 @@ def need(area: str) -> Callable[[Request], Principal]:
 
     def dependency(request: Request) -> Principal:
         state = request.app.state
-        principal = auth.current_principal(state.store, request.session.get("user"))
-        if principal is None and area in (API, DOWNLOADS):
-            credentials = _basic_credentials(request)
-            if credentials and not state.throttle.blocked(credentials[0].lower()):
+        credentials = _basic_credentials(request) if area in (API, DOWNLOADS) else None
+        if credentials:  # explicit credentials win over a session cookie
+            principal = None
+            if not state.throttle.blocked(credentials[0].lower()):
                 principal = auth.authenticate(state.store, *credentials)
                 if principal is None:
                     state.throttle.failed(credentials[0].lower())
-                request.state.channel = "api"
-        if principal is None and state.demo and auth.is_loopback(request.client.host if request.client else None):
+            request.state.channel = "api"
+            if principal is None:
+                raise LoginRequired(area)
+        else:
+            principal = auth.current_principal(state.store, request.session.get("user"))
+        forwarded = "forwarded" in request.headers or "x-forwarded-for" in request.headers
+        if (principal is None and state.demo and not forwarded
+                and auth.is_loopback(request.client.host if request.client else None)):
             principal = Principal(auth.DEMO_USER, auth.ANALYST)
         if principal is None:
             raise LoginRequired(area)
@@ -163,7 +171,8 @@ def create_app(store, settings, geography, *, demo: bool = False, secret: str | 
     async def not_found(request: Request, exc: NotFound):
         if _is_api(request):
             return JSONResponse({"detail": str(exc)}, status_code=404)
-        return page(request, "error.html", None, 404, title="Hittades inte", message=str(exc))
+        message = str(exc)
+        return page(request, "error.html", None, 404, title="Hittades inte", message=message[:1].upper() + message[1:])
 
     @app.exception_handler(UnsupportedExport)
     async def unsupported(request: Request, exc: UnsupportedExport):
@@ -172,7 +181,8 @@ def create_app(store, settings, geography, *, demo: bool = False, secret: str | 
     # --- login ----------------------------------------------------------------------------
 
     def safe_next(target: str | None) -> str:
-        return target if target and target.startswith("/") and not target.startswith("//") else "/"
+        safe = target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+        return target if safe else "/"
 
     @app.get("/logga-in", response_class=HTMLResponse, include_in_schema=False)
     def login_form(request: Request, next: str | None = None):
@@ -210,7 +220,7 @@ def create_app(store, settings, geography, *, demo: bool = False, secret: str | 
             raise NotFound(f"okänd periodtyp {period!r}")
         view = region_page(source, level, code, period, visa or None)
         return page(request, "region.html", principal, view=view, period=period, PERIODS=PERIODS,
-                    downloads=downloads_for(view))
+                    downloads=downloads_for(view), completeness_caveat=COMPLETENESS_CAVEAT)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home(request: Request, period: str = "month", visa: str | None = None,
@@ -231,6 +241,19 @@ def create_app(store, settings, geography, *, demo: bool = False, secret: str | 
     def kommun_page(code: str, request: Request, period: str = "month", visa: str | None = None,
                     principal: Principal = Depends(need(PAGES))):
         return region_html(request, principal, "kommun", code, period, visa)
+
+    @app.get("/signaler", response_class=HTMLResponse, include_in_schema=False)
+    def signals_html(request: Request, niva: str = "polisregion", period: str = "quarter", visa: str | None = None,
+                     principal: Principal = Depends(need(PAGES))):
+        view = signals_page(source, niva, period, visa or None)
+        return page(request, "signals.html", principal, view=view, PERIODS=PERIODS, LEVELS=SIGNAL_LEVELS,
+                    SIGNAL_SHORT=SIGNAL_SHORT, ORGANISATION=ORGANISATION + MOBILITY, FEATURES=FEATURES)
+
+    @app.get("/floden", response_class=HTMLResponse, include_in_schema=False)
+    def flows_html(request: Request, niva: str = "polisregion", period: str = "quarter", visa: str | None = None,
+                   principal: Principal = Depends(need(PAGES))):
+        view = flows_page(source, niva, period, visa or None)
+        return page(request, "flows.html", principal, view=view, PERIODS=PERIODS, FLOW_LEVELS=FLOW_LEVEL_LABELS)
 
     @app.get("/regioner", response_class=HTMLResponse, include_in_schema=False)
     def regions_page(request: Request, principal: Principal = Depends(need(PAGES))):
@@ -262,12 +285,12 @@ def create_app(store, settings, geography, *, demo: bool = False, secret: str | 
         return JSONResponse(app.openapi())
 
     def choose_rows(level: str, period: str, region: str | None, within_level: str | None, within: str | None,
-                    since: str | None, until: str | None):
+                    since: str | None, until: str | None, tables=None):
         if level not in LEVELS:
             raise NotFound(f"okänd nivå {level!r}; välj {', '.join(LEVELS)}")
         if period not in PERIODS:
             raise NotFound(f"okänd periodtyp {period!r}; välj {', '.join(PERIODS)}")
-        table = source.table(level, period)
+        table = (tables or source.table)(level, period)
         codes = None
         if region:
             codes = {find_region(geography, level, region).code}
@@ -341,9 +364,49 @@ def create_app(store, settings, geography, *, demo: bool = False, secret: str | 
             if value:
                 detail += f" {key}={value}"
         auth.log_event(store, principal, channel, "download", detail)
-        return Response(data, media_type=spec.media_type,
-                        headers={"Content-Disposition": f"attachment; filename=\"{name}\"; "
-                                                        f"filename*=UTF-8''{quote(name)}"})
+        return attachment(data, spec.media_type, name)
+
+    def describe(kind: str, fmt: str, excel: bool, level: str, period: str, **filters) -> str:
+        detail = f"{kind}{fmt}{' excel' if excel and fmt == 'csv' else ''} {level} {period}"
+        return detail + "".join(f" {key}={value}" for key, value in filters.items() if value)
+
+    @app.get("/api/v1/signals/{level}/{filename}", tags=["signaler"],
+             summary="Signaler per region och period som fil: {periodtyp}.{format} (csv, xlsx, json, jsonstat)",
+             response_class=Response)
+    def api_signals(level: str, filename: str, request: Request, excel: Excel = False, region: RegionFilter = None,
+                    within_level: WithinLevel = None, within: Within = None, since: Since = None,
+                    until: Until = None, principal: Principal = Depends(need(DOWNLOADS))):
+        period, _, fmt = filename.partition(".")
+        if fmt not in ("csv", "xlsx", "json", "jsonstat"):
+            raise NotFound(f"okänt format {fmt!r}; välj csv, xlsx, json eller jsonstat")
+        table = choose_rows(level, period, region, within_level, within, since, until, source.signal_table)
+        context = source.export_context(period, excel=excel and fmt == "csv",
+                                        labels={row.period for row in table.rows})
+        data, _ = render_export(table, geography, fmt, context)
+        auth.log_event(store, principal, getattr(request.state, "channel", "web"), "download",
+                       describe("signaler ", fmt, excel, level, period, region=region,
+                                inom=f"{within_level}:{within}" if within else None, från=since, till=until))
+        return attachment(data, exports.EXPORT_FORMATS[fmt].media_type,
+                          f"lagesbild-signaler-{level}-{period}{exports.EXPORT_FORMATS[fmt].suffix}")
+
+    @app.get("/api/v1/flows/{level}/{filename}", tags=["signaler"],
+             summary="Flöden mellan polisregioner eller län som fil: {periodtyp}.{format} (csv, xlsx, json)",
+             response_class=Response)
+    def api_flows(level: str, filename: str, request: Request, excel: Excel = False, since: Since = None,
+                  until: Until = None, principal: Principal = Depends(need(DOWNLOADS))):
+        period, _, fmt = filename.partition(".")
+        if fmt not in exports.FLOW_FORMATS:
+            raise NotFound(f"okänt format {fmt!r}; välj csv, xlsx eller json")
+        if level not in FLOW_LEVEL_LABELS or period not in PERIODS:
+            raise NotFound("flöden finns per polisregion eller län och period (week, month, quarter, year)")
+        table = filter_rows(source.flows(level, period), lambda row: (not since or row.period >= since)
+                            and (not until or row.period <= until))
+        context = source.export_context(period, excel=excel and fmt == "csv")
+        data = exports.render_flows(table, fmt, context)
+        auth.log_event(store, principal, getattr(request.state, "channel", "web"), "download",
+                       describe("flöden ", fmt, excel, level, period, från=since, till=until))
+        suffix, media_type = exports.FLOW_FORMATS[fmt]
+        return attachment(data, media_type, f"lagesbild-floden-{level}-{period}{suffix}")
 
     @app.get("/api/v1/runs", tags=["körningar"], summary="Insamlingskörningar per sajt (bara analytiker)")
     def api_runs(principal: Principal = Depends(need(RUNS))):
@@ -356,8 +419,20 @@ def create_app(store, settings, geography, *, demo: bool = False, secret: str | 
     return app
 
 
+def attachment(data: bytes, media_type: str, name: str) -> Response:
+    return Response(data, media_type=media_type,
+                    headers={"Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}"})
+
+
 def series_json(view) -> dict:
     """A region page's series as JSON: published values (null when suppressed), rates, quality, changes."""
+    def ratio(r):
+        if r is None:
+            return None
+        finite = (lambda x: None if x == float("inf") else round(x, 4))
+        return {"kvot": finite(r.estimate), "lag": finite(r.low), "hog": finite(r.high),
+                "p": round(r.p_value, 4), "konfidens": r.confidence}
+
     def change(c):
         return {"matt": exports.MEASURE_CODES[c.measure], "period": c.period, "varde": c.value,
                 "jamforelseperiod": c.base_period, "jamforelsevarde": c.base_value, "skillnad": c.diff,
@@ -375,6 +450,14 @@ def series_json(view) -> dict:
         "senaste_period": view.selected,
         "forandring_mot_foregaende": [change(c) for c in view.changes_previous],
         "forandring_mot_foregaende_ar": [change(c) for c in view.changes_year],
+        "trend": None if view.trend is None else {
+            "matt": exports.MEASURE_CODES[view.trend.measure],
+            "perioder": [{"period": row.period, "jamforbar": row.comparable,
+                          "mot_foregaende": ratio(row.previous), "mot_aret_innan": ratio(row.year),
+                          "mot_overordnad_region": ratio(row.standing), "handelser": list(row.events)}
+                         for row in view.trend.rows],
+            "lutning": view.trend.slope_text, "trendtest": view.trend.test_text,
+            "brytpunkter": view.trend.events_text},
     }
 
 
@@ -391,6 +474,14 @@ def downloads_for(view) -> dict[str, dict[str, str]]:
         child = f"/api/v1/export/{view.child_level}/{view.period_kind}"
         links["children"] = {fmt: f"{child}.{fmt}?{urlencode(query)}" for fmt in ("csv", "xlsx")}
         links["children"]["excel"] = f"{child}.csv?" + urlencode({**query, "excel": "true"})
+    if view.selected:
+        window = {"from": view.selected, "to": view.selected}
+        signals = f"/api/v1/signals/{view.region.level}/{view.period_kind}"
+        links["signals"] = {fmt: f"{signals}.{fmt}?" + urlencode({**own, **window}) for fmt in ("csv", "xlsx")}
+        links["signals"]["excel"] = f"{signals}.csv?" + urlencode({**own, **window, "excel": "true"})
+        flows = f"/api/v1/flows/{view.region.level}/{view.period_kind}"
+        links["flows"] = {fmt: f"{flows}.{fmt}?" + urlencode(window) for fmt in ("csv", "xlsx")}
+        links["flows"]["excel"] = f"{flows}.csv?" + urlencode({**window, "excel": "true"})
     return links
 
 

@@ -166,6 +166,17 @@ def session_secret(home: Path) -> str:
     return secret
 
 
+def operator() -> Principal:
+    """Who runs a command-line export or report: the operating-system user, for the audit log."""
+    import getpass
+
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):  # no user name in the environment or the password database
+        name = f"uid-{os.getuid()}" if hasattr(os, "getuid") else "okänd"
+    return Principal(name[:64], "cli")
+
+
 def log_event(store, principal: Principal, channel: str, action: str, detail: str) -> None:
     """Who took what out, when: one audit event (the detail names formats and regions, never counts)."""
     accounts.add_audit_event(store, principal.username, principal.role, channel, action, detail)

@@ -37,6 +37,41 @@ MEASURE_LABELS = {
     "unique_profiles": "Unika profiler",
     "unique_phones": "Unika telefonnummer",
 }
+# Signal measures (analysis.signals; protected with the stricter signal threshold).
+SIGNAL_CODES = {
+    "active_adverts": ("unika_annonser", "Unika annonser (omannonseringar räknade en gång)"),
+    "network_adverts": ("annonser_i_natverk", "Annonser i nätverk (delat telefonnummer)"),
+    "template_adverts": ("annonser_i_textmallar", "Annonser i textmallar"),
+    "touring_adverts": ("annonser_anger_turne", "Annonser som anger turné"),
+    "obscured_phone_adverts": ("annonser_dolt_nummer", "Annonser med dolt nummer"),
+    "ethnicity_adverts": ("annonser_etnicitet_angiven", "Annonser med angiven etnicitet"),
+    "youth_adverts": ("annonser_ungdomligt_sprak", "Annonser med ungdomligt språk"),
+    "trust_adverts": ("annonser_palitlighetssprak", "Annonser med pålitlighetsspråk"),
+    "mobile_profiles": ("rorliga_profiler", "Rörliga profiler (minst två kommuner)"),
+    "mobile_phones": ("rorliga_telefonnummer", "Rörliga telefonnummer (minst två kommuner)"),
+    "phone_clusters_2": ("telefonkluster_2_profiler", "Telefonkluster med 2 profiler"),
+    "phone_clusters_3_5": ("telefonkluster_3_5_profiler", "Telefonkluster med 3–5 profiler"),
+    "phone_clusters_6_10": ("telefonkluster_6_10_profiler", "Telefonkluster med 6–10 profiler"),
+    "phone_clusters_11_plus": ("telefonkluster_11_plus_profiler", "Telefonkluster med minst 11 profiler"),
+    "flows": ("floden", "Flöden (profiler som flyttat)"),
+}
+MEASURE_CODES.update({measure: code for measure, (code, _) in SIGNAL_CODES.items()})
+MEASURE_LABELS.update({measure: label for measure, (_, label) in SIGNAL_CODES.items()})
+# The demand side (analysis.demand, issue 9).
+DEMAND_CODES = {"demand_ads": ("efterfrageannonser", "Efterfrågeannonser"), "reviews": ("recensioner", "Recensioner"),
+                "unique_reviewers": ("unika_recensenter", "Unika recensenter")}
+MEASURE_CODES.update({measure: code for measure, (code, _) in DEMAND_CODES.items()})
+MEASURE_LABELS.update({measure: label for measure, (_, label) in DEMAND_CODES.items()})
+
+
+def measure_code(measure: str) -> str:
+    return MEASURE_CODES.get(measure, measure)
+
+
+def measure_label(measure: str) -> str:
+    return MEASURE_LABELS.get(measure, measure)
+
+
 STATUS_MEANINGS = {SUPPRESSED: "Uppgift inte tillgänglig eller för osäker för att anges (röjandeskydd)"}
 UNRESOLVED_NAME = "Okänd plats"
 RIKET_NAME = "Riket"
@@ -177,7 +212,7 @@ def export_records(table: PublishedTable, geography: Geography,
         inhabitants = population(geography, table.level, row.region_code)
         for measure in table.measures:
             cell = row.cells[measure]
-            records.append({**geo, "period": row.period, "matt": MEASURE_CODES[measure],
+            records.append({**geo, "period": row.period, "matt": measure_code(measure),
                             "varde": cell.value, "per_100k": per_100k(cell.value, inhabitants),
                             "status": cell.status, "kvalitet": context.flag(row.region_code, row.period)})
     return records
@@ -352,7 +387,7 @@ def kolada_document(table: PublishedTable, geography: Geography, context: Export
         for measure in table.measures:
             cell = row.cells[measure]
             values.append({
-                "kpi": MEASURE_CODES[measure],
+                "kpi": measure_code(measure),
                 "municipality": municipality,
                 "period": kolada_period(row.period),
                 "values": [{"count": 1, "gender": "T", "status": cell.status, "value": cell.value}],
@@ -362,7 +397,7 @@ def kolada_document(table: PublishedTable, geography: Geography, context: Export
         "values": values,
         "next_page": None,
         "previous_page": None,
-        "kpi_titlar": {MEASURE_CODES[m]: MEASURE_LABELS[m] for m in table.measures},
+        "kpi_titlar": {measure_code(m): measure_label(m) for m in table.measures},
         "metod": table.method,
         "regel": table.rule,
         "tackning": context.coverage,
@@ -429,9 +464,9 @@ def jsonstat_document(table: PublishedTable, geography: Geography, context: Expo
                 "index": {code: i for i, code in enumerate(regions)},
                 "label": dict(regions)}},
             "ContentsCode": {"label": "tabellinnehåll", "category": {
-                "index": {MEASURE_CODES[m]: i for i, m in enumerate(measures)},
-                "label": {MEASURE_CODES[m]: MEASURE_LABELS[m] for m in measures},
-                "unit": {MEASURE_CODES[m]: {"base": "antal", "decimals": 0} for m in measures}}},
+                "index": {measure_code(m): i for i, m in enumerate(measures)},
+                "label": {measure_code(m): measure_label(m) for m in measures},
+                "unit": {measure_code(m): {"base": "antal", "decimals": 0} for m in measures}}},
             "Tid": {"label": time_label, "category": {
                 "index": {p: i for i, p in enumerate(periods)},
                 "label": {p: p for p in periods}}},
@@ -460,6 +495,62 @@ def render_jsonstat(table: PublishedTable, geography: Geography, context: Export
 
 
 FORMATS = tuple(EXPORTERS)
+
+# --- origin–destination flows ----------------------------------------------------------------
+
+FLOW_COLUMNS = ("fran_kod", "fran", "till_kod", "till", "period", "matt", "varde", "status", "metod", "regel")
+FLOW_FORMATS = {"csv": (".csv", "text/csv; charset=utf-8"),
+                "xlsx": (".xlsx", EXPORT_FORMATS["xlsx"].media_type),
+                "json": (".json", "application/json")}
+
+
+def flow_records(table: PublishedTable) -> list[dict]:
+    """One record per period and (origin, destination) pair of a protected flow table."""
+    _check(table)
+    records = []
+    for row in table.rows:
+        origin, _, destination = row.region_code.partition(">")
+        origin_name, _, destination_name = row.region_name.partition(" → ")
+        for measure in table.measures:
+            cell = row.cells[measure]
+            records.append({"fran_kod": origin, "fran": origin_name, "till_kod": destination,
+                            "till": destination_name, "period": row.period, "matt": measure_code(measure),
+                            "varde": cell.value, "status": cell.status, "metod": table.method, "regel": table.rule})
+    return records
+
+
+def render_flows(table: PublishedTable, fmt: str, context: ExportContext | None = None) -> bytes:
+    """A protected flow table as CSV, XLSX or JSON ('..' / null for a suppressed cell)."""
+    context = context or DEFAULT_CONTEXT
+    records = flow_records(table)
+    if fmt == "json":
+        return _json_bytes({"kalla": SOURCE, "metod": table.method, "regel": table.rule, "niva": table.level,
+                            "periodtyp": table.period, "skapad": context.generated,
+                            "statuskoder": STATUS_MEANINGS, "varden": records})
+    shown = [{**r, "varde": SUPPRESSED if r["varde"] is None else r["varde"]} for r in records]
+    if fmt == "csv":
+        buffer = io.StringIO(newline="")
+        writer = csv.DictWriter(buffer, fieldnames=FLOW_COLUMNS, delimiter=";" if context.excel else ",",
+                                lineterminator="\r\n" if context.excel else "\n")
+        writer.writeheader()
+        writer.writerows(shown)
+        return (("\ufeff" if context.excel else "") + buffer.getvalue()).encode("utf-8")
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet = book.active
+        sheet.title = "Data"
+        sheet.append(list(FLOW_COLUMNS))
+        for record in shown:
+            sheet.append([record[c] for c in FLOW_COLUMNS])
+        about = book.create_sheet("Om tabellen")
+        for label, text in _about(table, context):
+            about.append([label, text])
+        buffer = io.BytesIO()
+        book.save(buffer)
+        return buffer.getvalue()
+    raise ValueError(f"unknown flow format {fmt!r}; use one of {', '.join(FLOW_FORMATS)}")
 
 
 def render_export(table: PublishedTable, geography: Geography, fmt: str = "csv",

@@ -12,6 +12,7 @@ from datetime import date, datetime, timezone
 from typing import Iterable, Mapping
 
 from analysis.periods import local_date, period_label
+from analysis.retention import period_start_day
 from web.exports import ExportContext
 
 
@@ -36,9 +37,23 @@ SUSPECT = Badge("suspect", "möjlig dataartefakt",
 MISSING_SITE = Badge("missing_site", "sajt saknas",
                      "En sajt som annars ingår har ingen användbar insamling i perioden. Siffran är "
                      "troligen för låg och går inte att jämföra rakt av med andra perioder.")
+DROP = Badge("drop", "färre annonser än vanligt",
+             "En sajt gav under hälften så många sidor eller annonser som vanligt. Ett tapp i perioden kan bero "
+             "på insamlingen, inte på marknaden.")
+PARSE = Badge("parse", "fler tolkningsfel",
+              "Fler annonssidor än vanligt gick inte att tolka. En del annonser kan saknas.")
+LAYOUT = Badge("layout", "ändrad sidlayout",
+               "Ett fält, till exempel ort eller telefonnummer, hittades på betydligt färre sidor än vanligt. "
+               "Det tyder på att sajten har bytt utseende; siffror som bygger på fältet kan vara för låga.")
+LOW_COMPLETENESS = Badge("completeness", "låg täckning",
+                         "Enligt en fångst–återfångst-skattning såg insamlingarna mindre än hälften av annonserna "
+                         "på någon sajt i perioden. Skattningen är ungefärlig, men siffran kan vara för låg.")
+STARTED = Badge("started", "insamlingen började under perioden",
+                "Den första insamlingen gjordes en bit in i perioden, så perioden täcks bara delvis och "
+                "siffran är lägre än för en hel period.", "info")
 OPEN = Badge("open", "pågående period",
              "Perioden har inte tagit slut. Fler insamlingar tillkommer, så siffran kan ändras.", "info")
-BADGES = (FAILED, PARTIAL, SUSPECT, MISSING_SITE, OPEN)
+BADGES = (FAILED, PARTIAL, SUSPECT, MISSING_SITE, DROP, PARSE, LAYOUT, LOW_COMPLETENESS, STARTED, OPEN)
 USABLE = ("complete", "partial", "suspect")
 
 
@@ -93,9 +108,16 @@ def period_quality(runs: Iterable, period_kind: str, today: date | None = None,
     """
     by_period: dict[str, list] = defaultdict(list)
     all_sites: set[str] = set()
+    first_day: date | None = None
     for run in runs:
-        by_period[period_label(local_date(run.observed_at), period_kind)].append(run)
+        day = local_date(run.observed_at)
+        by_period[period_label(day, period_kind)].append(run)
         all_sites.add(run.site)
+        first_day = day if first_day is None else min(first_day, day)
+    # A series of weekly crawls that starts more than a week into a period covers it only in part.
+    started = None
+    if first_day is not None and (first_day - period_start_day(first_day, period_kind)).days >= 7:
+        started = period_label(first_day, period_kind)
     current = period_label(today or _today(), period_kind)
     result = {}
     for label, period_runs in sorted(by_period.items()):
@@ -113,6 +135,8 @@ def period_quality(runs: Iterable, period_kind: str, today: date | None = None,
         for badge in (extra or {}).get(label, ()):
             if badge not in badges:
                 badges.append(badge)
+        if label == started:
+            badges.append(STARTED)
         if label >= current:
             badges.append(OPEN)
         result[label] = PeriodQuality(
@@ -153,3 +177,20 @@ def export_context(qualities: Mapping[str, PeriodQuality], generated_at: datetim
         generated_at=generated_at,
         excel=excel,
     )
+
+
+# Crawl-quality breaks found by analysis.quality (per site and period), as badges without site names.
+BREAK_BADGES = {"outage": FAILED, "partial": PARTIAL, "suspect": SUSPECT, "pages_drop": DROP, "items_drop": DROP,
+                "parse_failures": PARSE, "fill_rate": LAYOUT}
+
+
+def break_badges(breaks: Iterable) -> dict[str, list[Badge]]:
+    """Badges per period from analysis.quality.CrawlBreak objects (site names are dropped)."""
+    result: dict[str, list[Badge]] = defaultdict(list)
+    for item in breaks:
+        badge = BREAK_BADGES.get(item.kind)
+        if item.kind == "outage" and item.run_id is None:
+            badge = MISSING_SITE  # no run at all in a period between runs
+        if badge is not None and badge not in result[item.period]:
+            result[item.period].append(badge)
+    return dict(result)

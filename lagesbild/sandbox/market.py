@@ -65,6 +65,7 @@ class Ad:
     touring: bool = False
     # Ad features the wording carries (lagesbild.sandbox.wording.AD_FEATURES): planted truth.
     features: frozenset[str] = frozenset()
+    kind: str = "offer"  # "offer" (utbud) or "request" (efterfrågan: a buyer's ad, lagesbild.sandbox.demand)
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,22 @@ class Listing:
 
 
 @dataclass(frozen=True)
+class BuyerReview:
+    """A buyer's review of a profile (lagesbild.sandbox.demand): who wrote it, when, and where the profile was."""
+
+    site: str
+    review_id: str
+    reviewer_handle: str
+    title: str
+    text: str
+    stars: int
+    written_at: datetime
+    site_profile_id: str  # the reviewed profile
+    kommun_code: str | None  # the reviewed profile's kommun when the review was written; None: "Hela Sverige"
+    location_text: str
+
+
+@dataclass(frozen=True)
 class Market:
     seed: int
     as_of: datetime
@@ -93,7 +110,9 @@ class Market:
     persons: tuple[Person, ...]
     profiles: tuple[Profile, ...]
     ads: tuple[Ad, ...]
-    listings: tuple[Listing, ...]
+    listings: tuple[Listing, ...]  # offers (utbud)
+    requests: tuple[Listing, ...] = ()  # buyer ads (efterfrågan), Listing.ad.kind == "request"
+    reviews: tuple[BuyerReview, ...] = ()  # buyer reviews visible on the sites
 
     @cached_property
     def _persons_by_id(self) -> dict[str, Person]:
@@ -105,7 +124,7 @@ class Market:
 
     @cached_property
     def _listings_by_key(self) -> dict[tuple[str, str], Listing]:
-        return {(lst.site, lst.site_ad_id): lst for lst in self.listings}
+        return {(lst.site, lst.site_ad_id): lst for lst in (*self.listings, *self.requests)}
 
     @cached_property
     def _kommuner_by_code(self) -> dict[str, Kommun]:
@@ -127,6 +146,16 @@ class Market:
         """A site's listings, newest first (the order listing pages show them in)."""
         own = [lst for lst in self.listings if lst.site == site]
         return sorted(own, key=lambda lst: (lst.ad.posted_at, lst.site_ad_id), reverse=True)
+
+    def requests_on(self, site: str) -> list[Listing]:
+        """A site's buyer ads, newest first."""
+        own = [lst for lst in self.requests if lst.site == site]
+        return sorted(own, key=lambda lst: (lst.ad.posted_at, lst.site_ad_id), reverse=True)
+
+    def reviews_on(self, site: str) -> list[BuyerReview]:
+        """A site's visible reviews, newest first."""
+        own = [r for r in self.reviews if r.site == site]
+        return sorted(own, key=lambda r: (r.written_at, r.review_id), reverse=True)
 
     def listings_in_region(self, slug: str) -> list[Listing]:
         return [lst for lst in self.listings_on(NATTSIDA) if slug in lst.region_pages]
@@ -171,8 +200,39 @@ class Market:
                     "touring": lst.ad.touring,
                     "features": sorted(lst.ad.features),
                     "profile_name": self._profile_name(lst),
+                    "kind": lst.ad.kind,
                 }
                 for lst in self.listings
+            ],
+            "requests": [
+                {
+                    "site": lst.site,
+                    "site_ad_id": lst.site_ad_id,
+                    "site_profile_id": lst.ad.site_profile_id,
+                    "kind": lst.ad.kind,
+                    "kommun_code": lst.ad.kommun_code,
+                    "location_text": lst.location_text,
+                    "title": lst.ad.title,
+                    "text": lst.ad.text,
+                    "posted_text": lst.posted_text,
+                    "posted_at": lst.ad.posted_at.isoformat(),
+                }
+                for lst in self.requests
+            ],
+            "reviews": [
+                {
+                    "site": r.site,
+                    "review_id": r.review_id,
+                    "reviewer_handle": r.reviewer_handle,
+                    "title": r.title,
+                    "text": r.text,
+                    "stars": r.stars,
+                    "written_at": r.written_at.isoformat(),
+                    "site_profile_id": r.site_profile_id,
+                    "kommun_code": r.kommun_code,
+                    "location_text": r.location_text,
+                }
+                for r in self.reviews
             ],
         }
 

@@ -122,11 +122,31 @@ NETWORK_TEMPLATES: tuple[tuple[str, str], ...] = (
     ("Exklusivt sällskap i {city}: {name}, {age}",
      "Välkommen! {name}, {age}, finns i {city} några dagar. Brasiliansk och pålitlig. Bokning via sms. "
      "Inga dolda nummer. Fräscht och diskret."),
+    ("Söt {name} {age} – endast kort tid i {city}",
+     "Hej älskling, {name} heter jag och är {age}. Jag stannar i {city} en kort tid. Thailändsk, ung och "
+     "oerfaren. Öppet dygnet runt, även helger. Endast sms, inga samtal."),
+    ("{name}, {age} år, tar emot i {city}",
+     "Mitt namn är {name}, {age} år. Du hittar mig i {city} nära stationen. Verifierad profil. Ring {phone} "
+     "för tid, min väninna svarar. Inga kort, endast kontant."),
+    ("Ny i {city}! {name} ({age})",
+     "{name}, {age}, ny i {city}. Rumänsk tjej med härlig personlighet. Tider hela dagen. Skriv på sms så "
+     "ordnar vi resten. Lägenheten ligger centralt."),
+    ("{city}: {name} {age} – diskret och trevlig",
+     "Välkommen till {name}, {age} år, i {city}. Jag tar emot i lugn lägenhet. Tider från morgon till sen "
+     "kväll. Bokning via sms till {phone}. Vi ses!"),
+    ("{name} ({age}) – bara denna vecka i {city}",
+     "Hej! {name} här, {age}. Bara denna vecka i {city}. Asiatisk, ung och glad. 100 % äkta bilder. "
+     "Sms för bokning, svar inom fem minuter."),
 )
 NETWORK_TEMPLATE_FEATURES: tuple[frozenset[str], ...] = (
     frozenset({"ethnicity", "youth"}),
     frozenset({"trust", "obscured_phone"}),
     frozenset({"ethnicity", "trust"}),
+    frozenset({"ethnicity", "youth"}),
+    frozenset({"trust", "obscured_phone"}),
+    frozenset({"ethnicity"}),
+    frozenset({"obscured_phone"}),
+    frozenset({"ethnicity", "youth", "trust"}),
 )
 # How often an individual advert carries each ad feature (an obscured number only when there is a phone).
 FEATURE_SHARES: dict[str, float] = {"obscured_phone": 0.08, "ethnicity": 0.10, "youth": 0.05, "trust": 0.12}
@@ -344,7 +364,9 @@ class Simulation:
                     listings.append(listing)
         profiles.sort(key=lambda p: (p.site, p.site_profile_id))
         listings.sort(key=lambda lst: (lst.site, lst.site_ad_id))
-        return Market(
+        from lagesbild.sandbox.demand import attach_demand  # buyer ads and reviews (issue 9)
+
+        return attach_demand(self, Market(
             seed=self.config.seed,
             as_of=as_of,
             kommuner=tuple(self.kommuner[c] for c in sorted(used)),
@@ -352,7 +374,7 @@ class Simulation:
             profiles=tuple(profiles),
             ads=tuple(ads),
             listings=tuple(listings),
-        )
+        ))
 
     def closed_sites(self, week: int) -> dict[str, str | None]:
         """Sites closed in a week, each with the site its advertisers moved to."""

@@ -18,7 +18,7 @@ from html import escape
 from urllib.parse import parse_qs, urlsplit
 
 from lagesbild.sandbox.geography import REGION_PAGES, region_for_kommun
-from lagesbild.sandbox.market import KVALLSIDA, NATTSIDA, STJARNSIDA, Listing, Market, Profile
+from lagesbild.sandbox.market import KVALLSIDA, NATTSIDA, STJARNSIDA, BuyerReview, Listing, Market, Profile
 from lagesbild.sandbox.wording import POPULAR_CITIES, REVIEW_TEXTS, REVIEW_TITLES, review_stars
 
 NATTSIDA_PAGE_SIZE = 10
@@ -26,6 +26,7 @@ STJARNSIDA_PAGE_SIZE = 12
 STJARNSIDA_LOAD_DELAY_MS = 250
 KVALLSIDA_PAGE_SIZE = 4
 REVIEWS_PER_SITE = 6
+NATTSIDA_REVIEWS_PAGE_SIZE = 20
 
 HTML_TYPE = "text/html; charset=utf-8"
 JSON_TYPE = "application/json; charset=utf-8"
@@ -226,6 +227,60 @@ def post_ad_page(site: str) -> Response:
     return _html_page(f"Annonsera – {SITE_NAMES[site]}", body)
 
 
+def _buyer_review_cards(reviews: list[BuyerReview]) -> str:
+    """Nattsidan's real reviews: each names its reviewer, date and the profile it reviews (lagesbild.sandbox.demand)."""
+    return "\n".join(
+        f'<article class="review-card" data-review-id="{_e(r.review_id)}">'
+        f'<a class="review-link" href="/nattsida/recension/{_e(r.review_id)}">{_e(r.title)}</a>'
+        f' <span class="city"><span class="review-city">{_e(r.location_text)}</span> {review_stars(r.stars)}</span>'
+        f' <span class="reviewer">av <a class="reviewer-link" href="/nattsida/medlem/{_e(r.reviewer_handle)}">'
+        f'{_e(r.reviewer_handle)}</a></span>'
+        f' <time class="review-date" datetime="{r.written_at.isoformat()}">{r.written_at:%Y-%m-%d}</time>'
+        f' <a class="reviewed-profile" href="/nattsida/profil/{_e(r.site_profile_id)}">Till profilen</a>'
+        f'<p class="review-text">{_e(r.text)}</p></article>'
+        for r in reviews
+    )
+
+
+def nattsida_reviews_page(market: Market, page: int | None) -> Response:
+    if page is None:
+        return not_found()
+    reviews = market.reviews_on(NATTSIDA)
+    page_count = max(1, -(-len(reviews) // NATTSIDA_REVIEWS_PAGE_SIZE))
+    if page > page_count:
+        return not_found()
+    shown = reviews[(page - 1) * NATTSIDA_REVIEWS_PAGE_SIZE : page * NATTSIDA_REVIEWS_PAGE_SIZE]
+    body = f"""{_site_header(NATTSIDA)}
+<main>
+<h1>Recensioner</h1>
+<p class="review-count">{len(reviews)} recensioner</p>
+<section class="recensioner">
+{_buyer_review_cards(shown)}
+</section>
+{_numbered_pagination("/nattsida/recensioner", page, page_count, "pagination")}
+</main>"""
+    return _html_page(f"Recensioner – {SITE_NAMES[NATTSIDA]}" + (f" – sida {page}" if page > 1 else ""), body)
+
+
+def nattsida_review_page(market: Market, review_id: str) -> Response:
+    review = next((r for r in market.reviews_on(NATTSIDA) if r.review_id == review_id), None)
+    if review is None:
+        return not_found()
+    body = f"""{_site_header(NATTSIDA)}
+<main>
+<article class="recension-sida" data-review-id="{_e(review.review_id)}">
+<h1 class="recension-rubrik">{_e(review.title)}</h1>
+<p class="betyg">{review_stars(review.stars)}</p>
+<p>Av <a class="reviewer-link" href="/nattsida/medlem/{_e(review.reviewer_handle)}">{_e(review.reviewer_handle)}</a>,
+<time class="review-date" datetime="{review.written_at.isoformat()}">{review.written_at:%Y-%m-%d}</time></p>
+<div class="recension-text">{_e(review.text)}</div>
+<p>Ort: <span class="recension-ort">{_e(review.location_text)}</span></p>
+<p><a class="reviewed-profile" href="/nattsida/profil/{_e(review.site_profile_id)}">Till profilen</a></p>
+</article>
+</main>"""
+    return _html_page(f"{review.title} – Recension – {SITE_NAMES[NATTSIDA]}", body)
+
+
 def reviews_page(market: Market, site: str) -> Response:
     body = f"""{_site_header(site)}
 <main>
@@ -291,6 +346,7 @@ def nattsida_home() -> Response:
 <nav class="regions">
 {links}
 </nav>
+<nav class="sections"><a class="section-soker" href="/nattsida/soker">Söker – köpare som söker</a></nav>
 <section class="popular-cities">
 <h2>Populära städer</h2>
 {_city_cards(NATTSIDA, limit=4)}
@@ -332,11 +388,37 @@ def nattsida_region(market: Market, slug: str, page: int | None) -> Response:
 </main>
 <aside class="latest-reviews">
 <h2>Senaste recensioner</h2>
-{_review_cards(NATTSIDA, site_reviews(market, NATTSIDA)[:3])}
+{_buyer_review_cards(market.reviews_on(NATTSIDA)[:3])}
 <p><a href="/nattsida/recensioner">Alla recensioner</a></p>
 </aside>"""
     title = f"{region.name} – Nattsidan" + (f" – sida {page}" if page > 1 else "")
     return _html_page(title, body)
+
+
+def nattsida_requests(market: Market, page: int | None) -> Response:
+    """The "Söker" section: buyers' ads, apart from the offers, with the same cards and ad pages."""
+    if page is None:
+        return not_found()
+    listings = market.requests_on(NATTSIDA)
+    page_count = max(1, -(-len(listings) // NATTSIDA_PAGE_SIZE))
+    if page > page_count:
+        return not_found()
+    shown = listings[(page - 1) * NATTSIDA_PAGE_SIZE : page * NATTSIDA_PAGE_SIZE]
+    cards = "\n".join(
+        f'<article class="ad-card"><a class="ad-link" href="/nattsida/annons/{_e(lst.site_ad_id)}">'
+        f'{_e(lst.ad.title)}</a> <span class="city">{_e(lst.location_text)}</span></article>'
+        for lst in shown
+    )
+    body = f"""{_site_header(NATTSIDA)}
+<main>
+<h1 class="section-name">Söker</h1>
+<p class="ad-count">{len(listings)} annonser</p>
+<section class="ad-list">
+{cards}
+</section>
+{_numbered_pagination("/nattsida/soker", page, page_count, "pagination")}
+</main>"""
+    return _html_page("Söker – Nattsidan" + (f" – sida {page}" if page > 1 else ""), body)
 
 
 def nattsida_ad(market: Market, site_ad_id: str) -> Response:
@@ -510,7 +592,9 @@ def stjarnsida_home() -> Response:
 def stjarnsida_api_page(market: Market, page: int | None) -> Response:
     if page is None:
         return _json({"error": "sida måste vara ett positivt heltal"}, 400)
-    listings = market.listings_on(STJARNSIDA)
+    # Buyers' ads are mixed in with the offers, newest first: only their wording tells them apart.
+    listings = sorted([*market.listings_on(STJARNSIDA), *market.requests_on(STJARNSIDA)],
+                      key=lambda lst: (lst.ad.posted_at, lst.site_ad_id), reverse=True)
     shown = listings[(page - 1) * STJARNSIDA_PAGE_SIZE : page * STJARNSIDA_PAGE_SIZE]
     has_next = page * STJARNSIDA_PAGE_SIZE < len(listings)
     items = [{"id": lst.site_ad_id, "title": lst.ad.title, "city": lst.location_text} for lst in shown]
@@ -771,6 +855,12 @@ def route(market: Market, raw_path: str) -> Response:
         return Response(204, TEXT_TYPE, b"")
 
     site, rest = segments[0], segments[1:]
+    if site == NATTSIDA and rest == ["recensioner"]:
+        return nattsida_reviews_page(market, _page_number(query))
+    if site == NATTSIDA and len(rest) == 2 and rest[0] == "recension":
+        return nattsida_review_page(market, rest[1])
+    if site == NATTSIDA and rest == ["soker"]:
+        return nattsida_requests(market, _page_number(query))
     if site in SITE_NAMES and rest:
         decoy = _decoy_route(market, site, rest)
         if decoy is not None:

@@ -98,3 +98,57 @@ def test_evaluate_demo_without_a_series_is_a_one_line_error(tmp_path):
     result = run_cli("evaluate", "--demo", home=tmp_path)
     assert result.returncode == 1
     assert "no back-filled series" in result.stderr and "Traceback" not in result.stderr
+
+
+# --- the demand side (issue 9) ---------------------------------------------------------------------
+
+
+def test_demand_side_meets_the_acceptance_limits(evaluated):
+    _, card = evaluated
+    demand = card["demand_ads"]
+    assert set(demand) == set(card["active_ads"])  # the same shape as active_ads
+    assert demand["riket_rel_error"] <= 0.01 and demand["polisregion_max_rel_error"] <= 0.03
+    assert demand["kommun_ge20_max_rel_error"] <= 0.05 and "truth" not in (demand["worst_cell"] or {})
+    assert card["offer_request_accuracy"] >= 0.97
+    assert card["reviews"]["riket_rel_error"] <= 0.02
+    assert card["unique_reviewers"]["riket_rel_error"] <= 0.02
+    trend = card["demand_trend"]
+    assert trend["planted_yearly_change"] > 0 and trend["detected"] and trend["demand_ads_yearly_change"] > 0
+    assert trend["weeks_used"] >= 3
+
+
+def test_the_pii_scan_finds_no_reviewer_handle_or_review_text(evaluated, tmp_path):
+    from lagesbild.backfill import read_manifest
+    from lagesbild.piiscan import needles_from_truth, scan
+    from store.db import open_store
+
+    home, _ = evaluated
+    plan, _ = read_manifest(home / "evaluation")
+    simulation = plan.simulation()
+    truths = [simulation.market_at(moment).truth_dict() for moment in plan.occasions]
+    needles = set().union(*(needles_from_truth(t) for t in truths))
+    handles = {r["reviewer_handle"] for t in truths for r in t["reviews"]}
+    texts = {r["text"] for t in truths for r in t["reviews"]} | {r["text"] for t in truths for r in t["requests"]}
+    assert handles and texts and handles | texts <= needles
+    store = open_store(f"sqlite:///{home / 'evaluation' / 'lagesbild.db'}")
+    try:
+        assert scan(home / "evaluation", store.engine, needles) == []
+    finally:
+        store.close()
+    truth_file = tmp_path / "truth.json"
+    truth_file.write_text(json.dumps(truths[-1], ensure_ascii=False), encoding="utf-8")
+    result = run_cli("audit-pii", "--truth", str(truth_file), home=home / "evaluation")
+    assert result.returncode == 0 and "No plaintext found" in result.stdout, result.stdout + result.stderr
+
+
+def test_lost_buyers_ads_and_reviews_fail_the_evaluation(evaluated, tmp_path):
+    copy = _copy_as_home(evaluated, tmp_path)
+    with sqlite3.connect(copy / "lagesbild.db") as db:
+        db.execute("DELETE FROM review_event WHERE id % 10 = 0")
+        db.execute("DELETE FROM request_observation WHERE id % 5 = 0")
+    result = run_cli("evaluate", "--demo", "--json", home=copy)
+    assert result.returncode == 1
+    card = json.loads(result.stdout)
+    assert card["reviews"]["riket_rel_error"] > 0.02 and card["demand_ads"]["riket_rel_error"] > 0.01
+    assert any("reviews miss truth" in f for f in card["failures"])
+    assert any("buyers' ads miss truth" in f for f in card["failures"])

@@ -15,7 +15,8 @@ from parsers.pages import ParseError, parse_detail, parse_details, parse_listing
 from parsers.registry import parser_for
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-DETAIL_FIELDS = ("site_ad_id", "site_profile_id", "phone_e164", "location_text", "category", "posted_at", "title")
+DETAIL_FIELDS = ("site_ad_id", "site_profile_id", "phone_e164", "location_text", "category", "posted_at", "title",
+                 "profile_name")
 
 
 def cases(page_class: str) -> list[Path]:
