@@ -148,6 +148,10 @@ def perturb(value: int, key: float, threshold: int) -> int:
 _LEVEL_RANK = {level: rank for rank, level in enumerate(reversed(LEVELS))}  # kommun first
 
 
+def _is_national(cell) -> bool:
+    return isinstance(cell, CellRef) and cell.level == "riket"
+
+
 def _preference(values: Mapping, cell) -> tuple:
     """Smallest value first; on a tie the lowest level, then a stable order."""
     level = cell.level if isinstance(cell, CellRef) else ""
@@ -178,8 +182,9 @@ def suppression_pattern(
 
     additive = {r: values[r.total] == sum(values[p] for p in r.parts) for r in relations}
 
-    def complement(among: Iterable[Relation]):
-        candidates = {c for r in among for c in r.cells if c not in suppressed and values[c] > 0 and c not in keep}
+    def complement(among: Iterable[Relation], spare_totals: bool = False):
+        candidates = {c for r in among for c in r.cells if c not in suppressed and values[c] > 0 and c not in keep
+                      and not (spare_totals and _is_national(c))}
         return min(candidates, key=lambda c: _preference(values, c)) if candidates else None
 
     def close_structurally(start: Iterable) -> None:
@@ -224,7 +229,11 @@ def suppression_pattern(
             further = [r2 for r in small for c in r.cells if c in suppressed and c != cell for r2 in relations_of[c]
                        if len(r2.parts) <= _NEAR_PARTS]
             ordered = sorted(dict.fromkeys(around + further), key=lambda r: (len(r.parts), r not in around))
-            chosen = next((c for c in map(lambda r: complement([r]), ordered) if c is not None), None)
+            # The national total is what users need most: hide it only when no other cell would do.
+            chosen = next((c for c in map(lambda r: complement([r], spare_totals=True), ordered) if c is not None),
+                          None)
+            if chosen is None:
+                chosen = next((c for c in map(lambda r: complement([r]), ordered) if c is not None), None)
             if chosen is not None:
                 suppressed.add(chosen)
                 added.append(chosen)

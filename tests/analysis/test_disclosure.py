@@ -121,6 +121,24 @@ def test_no_relation_ever_holds_exactly_one_suppressed_cell():
     assert not audit_tables(published, GEO)
 
 
+def test_a_sparse_week_keeps_its_national_total_and_stays_safe():
+    # Few ads spread thinly: most kommuner and län hold 1–4, so nearly every län is suppressed. The
+    # national total must still be published (a complement is found below it), and nothing recoverable.
+    rng = random.Random(11)
+    cities = ["0180", "1480", "1280", "0380", "0580", "1880", "1980", "2480", "0680", "1283"]
+    others = sorted(set(GEO.kommuner) - set(cities))[::3]
+    rows = []
+    for i in range(130):  # like a week of the demo: most ads in the big cities, a thin spread elsewhere
+        kommun = rng.choice(cities) if rng.random() < 0.6 else rng.choice(others)
+        rows.append(Obs(f"a{i}", f"p{i}", f"t{i}", None if rng.random() < 0.05 else kommun, NOV))
+    published = disclosure.protect_family(family(rows, ("week",)), GEO)
+    hidden = suppressed_cells(published)
+    lan_cells = [c for c in hidden if c.level == "lan"]
+    assert len(lan_cells) >= 10, "the case should suppress most län"
+    assert CellRef("riket", "SE", "2026-W46") not in hidden
+    assert not audit_tables(published, GEO)
+
+
 def test_zeros_are_published_and_never_used_as_partners():
     # Gotland has one kommun: kommun and län carry the same 3, so both are primary; the zeros stay zeros.
     rows = ads("0980", 3) + ads("0180", 50) + ads("0181", 9)
