@@ -314,8 +314,9 @@ def counts(level: str, period: str, since, until, all_regions: bool) -> None:
               help="csv, xlsx, json, kolada (Kolada-shaped JSON) or jsonstat (JSON-stat2 as SCB's PxWebApi).")
 @click.option("--excel", is_flag=True, help="CSV for Swedish Excel: UTF-8 BOM, ';' and decimal commas.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="File to write.")
+@click.option("--demand", is_flag=True, help="The demand side instead: efterfrågeannonser, recensioner, unika recensenter.")
 @window_options
-def export(level: str, period: str, fmt: str, excel: bool, output: Path, since, until) -> None:
+def export(level: str, period: str, fmt: str, excel: bool, output: Path, since, until, demand: bool = False) -> None:
     """Write protected counts keyed by SCB codes, with quality flags, coverage and the suppression rule.
 
     Example: lagesbild export --level kommun --period month --format csv -o kommun.csv
@@ -331,6 +332,11 @@ def export(level: str, period: str, fmt: str, excel: bool, output: Path, since, 
     settings = load_settings()
     store = _open_store(settings)
     table = _protected_counts(settings, store, level, period, since, until)
+    if demand:  # issue 9: the demand measures, protected together as their own family
+        from analysis.demand import load_published_demand
+
+        table = load_published_demand(store, load_settings_geography(settings), level, period, _day(since),
+                                      _day(until), settings)
     context = runs_context(store, period, {row.period for row in table.rows}, excel=excel)
     try:
         rows = write_export(table, load_settings_geography(settings), output, fmt, context)

@@ -62,7 +62,14 @@ def _load(since, until):
 
     settings = load_settings()
     store = open_store(settings.resolved_database_url)
-    return settings, load_settings_geography(settings), load_signal_rows(store, since, until)
+    return settings, load_settings_geography(settings), load_signal_rows(store, since, until), store
+
+
+def _coverage(store, since, until) -> None:
+    from analysis.queries import load_coverage
+    from lagesbild.display import print_coverage
+
+    print_coverage(console, load_coverage(store, since, until))
 
 
 def _share(count: PublishedCell, total: PublishedCell) -> str:
@@ -121,7 +128,7 @@ def signals_command(level: str, period: str, since, until, all_regions: bool) ->
     Example: lagesbild signals --level polisregion --period quarter
     """
     first, last = _window(since, until)
-    settings, geography, rows = _load(first, last)
+    settings, geography, rows, store = _load(first, last)
     if not rows:
         console.print("Inga observationer i perioden.")
         return
@@ -132,6 +139,7 @@ def signals_command(level: str, period: str, since, until, all_regions: bool) ->
     console.print(signals_table(table, "features", hide_empty=not all_regions))
     console.print(cluster_size_table(protect_cluster_sizes(signals, geography, period, settings)))
     console.print(SIGNAL_NOTE, soft_wrap=True)
+    _coverage(store, first, last)
 
 
 def flow_matrix(table: PublishedTable, period: str) -> Table:
@@ -171,7 +179,7 @@ def flows_command(level: str, period: str, since, until) -> None:
     Example: lagesbild flows --level polisregion --period quarter
     """
     first, last = _window(since, until)
-    settings, geography, rows = _load(first, last)
+    settings, geography, rows, store = _load(first, last)
     if not rows:
         console.print("Inga observationer i perioden.")
         return
@@ -179,3 +187,4 @@ def flows_command(level: str, period: str, since, until) -> None:
     for label in sorted({row.period for row in table.rows}):
         console.print(flow_matrix(table, label))
     console.print(FLOW_NOTE, soft_wrap=True)
+    _coverage(store, first, last)

@@ -57,6 +57,13 @@ def test_signals_and_flows_commands_print_protected_swedish_tables(crawled_home)
     flows = run_cli("flows", "--level", "lan", "--period", "month", home=crawled_home)
     assert flows.returncode == 0, flows.stderr
     assert "Flöden mellan län" in flows.stdout and "signalmått" in flows.stdout
+    assert "Körningar bakom siffrorna" in result.stdout and "Körningar bakom siffrorna" in flows.stdout
+
+
+def test_an_empty_store_says_so(tmp_path):
+    for command in ("signals", "flows"):
+        result = run_cli(command, home=tmp_path)
+        assert result.returncode == 0 and "Inga observationer" in result.stdout, result.stderr
 
 
 @pytest.mark.parametrize("args", [
