@@ -186,11 +186,13 @@ class SiteSpider(scrapy.Spider):
                 break
             self.detail_requests += 1
             yield self._detail_request(url, context, section_class)
-        for url in review_links(response.text, response.url, self.site):
+        # A limited check (`sites check`: max_detail_pages) looks at offers only: no sections, no reviews.
+        checking = self.max_detail_pages is not None
+        for url in () if checking else review_links(response.text, response.url, self.site):
             yield self._review_request(url)
         if self.max_detail_pages is not None and self.detail_requests >= self.max_detail_pages:
             return
-        sections = section_links(response.text, response.url, self.site)
+        sections = [] if checking else section_links(response.text, response.url, self.site)
         following = [*page.region_urls, *page.next_urls, *(url for url, _ in sections)]
         if following and self.listing_pages_seen >= self.site.listing.max_pages:
             stats.set_value("lagesbild/max_pages_reached", 1)

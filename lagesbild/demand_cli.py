@@ -23,7 +23,7 @@ def demand_tables(store, geography: Geography, settings, level: str, period: str
     shown = 0
     for row in demand_supply_ratio(demand, supply):
         if row.ratio is not None or any(r.period == row.period and r.region_code == row.region_code
-                                        and r.cells["demand_ads"].value for r in demand.rows):
+                                        and r.cells["demand_ads"].value != 0 for r in demand.rows):
             ratio.add_row(row.period, row.region_name, row.display)
             shown += 1
     return demand, ratio if shown else None

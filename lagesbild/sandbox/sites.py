@@ -8,6 +8,10 @@
 
 Every site also has decoys a naive crawler would count as ads: an "Annonsera" page, "Populära
 städer" cards and review lists ("Recensioner") with card-like items linking to review pages.
+
+The demand side (lagesbild.sandbox.demand): Nattsidan lists buyers' ads in its own "Söker"
+section and its "Recensioner" are real buyer reviews (reviewer, date, the reviewed profile and its
+place); Stjärnsidan mixes buyers' ads in with its offers. The other sites' reviews stay decoys.
 """
 from __future__ import annotations
 
