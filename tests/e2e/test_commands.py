@@ -23,11 +23,11 @@ def test_sandbox_serve_serves_until_interrupted(tmp_path):
         line = child.stdout.readline()
         url = line.split("Sandbox sites at ", 1)[1].split("/ ", 1)[0]
         assert url.startswith("http://127.0.0.1:")
-        with urllib.request.urlopen(f"{url}/_truth.json", timeout=10) as response:
+        with urllib.request.urlopen(f"{url}/_truth.json", timeout=60) as response:
             assert len(json.load(response)["listings"]) > 0
     finally:
         child.send_signal(signal.SIGINT)
-        child.wait(timeout=10)
+        child.wait(timeout=60)
     assert "Traceback" not in child.stderr.read()
 
 
@@ -67,12 +67,12 @@ def test_sandbox_serve_travels_to_a_week(tmp_path):
     try:
         line = child.stdout.readline()
         url = line.split("Sandbox sites at ", 1)[1].split("/ ", 1)[0]
-        with urllib.request.urlopen(f"{url}/_truth.json", timeout=10) as response:
+        with urllib.request.urlopen(f"{url}/_truth.json", timeout=60) as response:
             truth = json.load(response)
         assert truth["as_of"].startswith("2026-03-04T03:00")  # Wednesday 03:00 of ISO week 10
     finally:
         child.send_signal(signal.SIGINT)
-        child.wait(timeout=10)
+        child.wait(timeout=60)
     bad = run_cli("sandbox", "serve", "--week", "vecka 10", home=tmp_path)
     assert bad.returncode == 2 and "--week" in bad.stderr
 
@@ -100,7 +100,7 @@ def test_killed_crawl_is_never_counted_and_the_next_run_starts_clean(sandbox, tr
             raise AssertionError("the crawl never stored anything")
     finally:
         os.killpg(child.pid, signal.SIGKILL)  # the crawl and its browser, with no chance to clean up
-        child.wait(timeout=10)
+        child.wait(timeout=60)
     store = open_store(db)
     [killed] = repository.list_runs(store)
     assert killed.status == "running"
