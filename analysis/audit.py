@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Hashable, Iterable, Mapping, NamedTuple
 
+from analysis.periods import period_kind
 from config.geo import Geography
 
 SUPPRESSED = ".."
@@ -97,13 +98,7 @@ class AuditInputError(Exception):
 # --- relations ----------------------------------------------------------------
 
 def _period_kind(label: str) -> str:
-    if "-W" in label:
-        return "week"
-    if "-Q" in label:
-        return "quarter"
-    if "-" in label:
-        return "month"
-    return "year"
+    return period_kind(label) or "year"
 
 
 def _months_of_quarter(label: str) -> list[str]:

@@ -27,3 +27,16 @@ def period_label(day: date, period: str) -> str:
     if period == "year":
         return str(day.year)
     raise ValueError(f"unknown period {period!r}; use one of {', '.join(PERIODS)}")
+
+
+def period_kind(label: str) -> str | None:
+    """The kind of a period label: '2026-W47' week, '2026-11' month, '2026-Q4' quarter, '2026' year; None if none."""
+    if "-W" in label:
+        return "week"
+    if "-Q" in label:
+        return "quarter"
+    if "-" in label:
+        return "month"
+    if label.isdigit() and len(label) == 4:
+        return "year"
+    return None

@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from analysis.counts import LEVELS, UNRESOLVED
 from analysis.disclosure import PublishedCell, PublishedTable
+from analysis import periods
 from analysis.periods import PERIODS
 from config.geo import Geography
 from web.charts import Series, line_chart
@@ -36,16 +37,11 @@ class NotFound(LookupError):
 # --- periods --------------------------------------------------------------------------
 
 def period_kind(label: str) -> str:
-    """The kind of a period label: '2026-W47' week, '2026-11' month, '2026-Q4' quarter, '2026' year."""
-    if "-W" in label:
-        return "week"
-    if "-Q" in label:
-        return "quarter"
-    if "-" in label:
-        return "month"
-    if label.isdigit() and len(label) == 4:
-        return "year"
-    raise NotFound(f"okänd period {label!r}")
+    """The kind of a period label (analysis.periods.period_kind); NotFound when it is none."""
+    kind = periods.period_kind(label)
+    if kind is None:
+        raise NotFound(f"okänd period {label!r}")
+    return kind
 
 
 def parse_period(label: str) -> tuple[str, str]:
