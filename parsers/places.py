@@ -48,6 +48,8 @@ SUFFIX_WORDS: frozenset[str] = frozenset({
 # the evidence of all the other kommuner together, and at least EVIDENCE_MIN.
 EVIDENCE_RATIO = 5
 EVIDENCE_MIN = 5
+# Evidence of a kommun's own name.
+KOMMUN_NAME_EVIDENCE = 1000
 # Weight of a hand-curated big-city district ("Södermalm") against same-named RegSO areas elsewhere.
 CURATED_DISTRICT_EVIDENCE = 50
 # Typos: folded text of at least TYPO_MIN_LETTERS letters, one edit (two from TYPO_TWO_EDITS_FROM letters),
@@ -233,7 +235,7 @@ class PlaceResolver:
         for alias in user_aliases:
             add(alias.alias, alias.kommun_code, _USER, 0, "user alias")
         for code, kommun in geography.kommuner.items():
-            add(kommun.name, code, _KOMMUN, 1000, "kommun name")
+            add(kommun.name, code, _KOMMUN, KOMMUN_NAME_EVIDENCE, "kommun name")
         for alias in geography.aliases:
             add(alias.alias, alias.kommun_code, _ALIAS, 0, "alias")
         for place in geography.place_names:
@@ -444,6 +446,8 @@ class PlaceResolver:
         if seg is not None and abroad is not None and _only_minor_locality(seg):
             # "Danmark" is a hamlet in Uppsala too, but an ad naming it means the country.
             return _Segment(key, "abroad", label=abroad.name, country=abroad.country)
+        if seg is not None and _only_minor_locality(seg) and (spot := self._kommun_spot(key, seg)) is not None:
+            return spot
         if seg is not None:
             if abroad is not None and abroad.name.casefold() == abroad.country.casefold():
                 seg.country = abroad.country
@@ -469,6 +473,21 @@ class PlaceResolver:
         if folded in COUNTRY_WORDS or folded in NATIONWIDE_PHRASES:
             return _Segment(key, "country", label=key)
         return None
+
+    def _kommun_spot(self, key: str, locality: _Segment) -> _Segment | None:
+        """'<kommun name> <spot word>' that is also a minor locality elsewhere ("Sjöbo centrum" is an area
+        in Borås): both readings, the kommun with its name's evidence, for _settle to decide (a city
+        named in the text or context, else the evidence). None when the words name no kommun."""
+        words = key.split()
+        if len(words) < 2 or _fold(words[-1]) not in SUFFIX_WORDS:
+            return None
+        kommun = self._name(" ".join(words[:-1]), tiers=(_USER, _KOMMUN))
+        if kommun is None or len(kommun.candidates) != 1 or kommun.candidates.keys() <= locality.candidates.keys():
+            return None
+        code = next(iter(kommun.candidates))
+        return _Segment(key, "place", label=kommun.label, source=f"{kommun.source} + '{words[-1]}' / {locality.source}",
+                        candidates={**locality.candidates, code: KOMMUN_NAME_EVIDENCE},
+                        names={**locality.names, code: kommun.label}, tier=_PLACE)
 
     def _name(self, key: str, tiers: tuple[int, ...] = (_USER, _KOMMUN, _ALIAS, _PLACE),
               any_spelling: bool = False) -> _Segment | None:

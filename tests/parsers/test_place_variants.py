@@ -105,10 +105,14 @@ def _unique_variants(geo: Geography, gaz: Gazetteer) -> list[Variant]:
     generic = {_fold(d.name) for d in geo.districts if d.needs_city_context}
     names = sorted({(p.name, p.kommun_code) for p in geo.place_names}
                    | {(d.name, d.kommun_code) for d in geo.districts if not d.needs_city_context})
+    kommun_names = {_fold(k.name): code for code, k in geo.kommuner.items()}
     for name, code in names:
         folded = _fold(name)
         if len(gaz.codes[folded]) != 1 or folded in gaz.other_words or folded in generic:
             continue
+        base, _, last = folded.rpartition(" ")
+        if last in gaz.other_words and kommun_names.get(base, code) != code:
+            continue  # "Sjöbo centrum" (an area in Borås) also reads as the centre of Sjöbo kommun
         kinds = ["exact", "lower", "upper", "suffix_c", "suffix_centrum", "prefix_i"]
         if _strip_diacritics(name) != name:
             kinds += ["folded", "folded"]

@@ -496,3 +496,14 @@ def test_symbols_and_long_texts(resolver: PlaceResolver) -> None:
     assert resolver.resolve("Stockholm " * 3000).status == "unresolved"  # not read word by word
     assert resolver.resolve("x" * 5000).reason == "none"
 
+
+
+def test_kommun_centre_beats_a_minor_area_of_that_name_elsewhere(resolver: PlaceResolver) -> None:
+    # "Sjöbo centrum" is also a RegSO area in Borås (evidence 1): alone it means Sjöbo kommun's centre …
+    for text in ("Sjöbo centrum", "sjobo centrum", "Sjöbo C", "i Sjöbo centrum"):
+        _assert_resolved(resolver.resolve(text), "1265")
+    # … but with Borås named in the text or the context it is the Borås area.
+    _assert_resolved(resolver.resolve("Borås, Sjöbo centrum"), "1490")
+    _assert_resolved(resolver.resolve("Sjöbo centrum", context="Borås"), "1490")
+    # An area with no kommun of its name is untouched.
+    _assert_resolved(resolver.resolve("Sjöbo norra"), "1490")
