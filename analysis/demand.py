@@ -7,7 +7,9 @@
   individual buyers, so it gets the stricter signal threshold.
 
 Every published number goes through analysis.disclosure, the three measures of one window
-protected together at all levels and related periods. The demand/supply ratio is computed only
+protected together at all levels and related periods. A purge (analysis.retention) freezes the exact
+counts of every period it deletes rows of, in count_aggregate under these measure names, and such a
+period is then served whole from them. The demand/supply ratio is computed only
 from published cells, so it reveals nothing the two protected tables do not.
 """
 from __future__ import annotations
@@ -16,11 +18,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from analysis import disclosure
+from analysis import disclosure, retention
 from analysis.counts import LEVELS, CountRow, CountTable, cell_key, count_observations
+from analysis.periods import local_date, period_label
 from analysis.queries import day_bounds
 from config.geo import Geography
 from store import demand as demand_store
+from store import repository
 
 DEMAND_MEASURES = ("demand_ads", "reviews", "unique_reviewers")
 DEMAND_SIGNAL_MEASURES = frozenset({"unique_reviewers"})
@@ -65,13 +69,46 @@ def count_demand(requests: Iterable, reviews: Iterable, geography: Geography, le
     return CountTable(level=level, period=period, measures=DEMAND_MEASURES, rows=tuple(rows))
 
 
-def load_demand_counts(store, geography: Geography, level: str, period: str,
-                       since: date | None = None, until: date | None = None) -> CountTable:
-    """Exact demand counts of the window (Swedish calendar days) from complete, partial and suspect runs."""
+def _live(rows: Iterable, labels: set[str], period: str, when: str) -> list:
+    """The rows whose period (of kind `period`, by their attribute `when`) is not frozen."""
+    if not labels:
+        return list(rows)
+    return [row for row in rows if period_label(local_date(getattr(row, when)), period) not in labels]
+
+
+def frozen_demand_labels(store, level: str, period: str) -> set[str]:
+    """Periods whose demand counts at `level` were frozen by a purge (analysis.retention)."""
+    return retention.frozen_labels(store, level, period, DEMAND_MEASURES)
+
+
+def _with_frozen(store, geography: Geography, level: str, period: str, requests: list, reviews: list,
+                 start: datetime | None, end: datetime | None) -> CountTable:
+    """Exact counts: live periods from the rows, frozen periods whole from their stored counts."""
+    frozen = frozen_demand_labels(store, level, period)
+    live = count_demand(_live(requests, frozen, period, "observed_at"), _live(reviews, frozen, period, "reviewed_at"),
+                        geography, level, period)
+    if not frozen:
+        return live
+    cells = retention.frozen_cells(store, level, period, start, end, DEMAND_MEASURES)
+    return retention.merge_frozen(live, cells, geography)
+
+
+def _rows(store, since: date | None, until: date | None):
     start, end = day_bounds(since, until)
     requests = list(demand_store.iter_request_rows(store, since=start, until=end))
     reviews = list(demand_store.iter_review_rows(store, since=start, until=end))
-    return count_demand(requests, reviews, geography, level, period)
+    return start, end, requests, reviews
+
+
+def load_demand_counts(store, geography: Geography, level: str, period: str,
+                       since: date | None = None, until: date | None = None) -> CountTable:
+    """Exact demand counts of the window (Swedish calendar days) from complete, partial and suspect runs.
+
+    Periods frozen by a purge come whole from their stored counts when they overlap the window, as
+    for the supply side (analysis.queries.load_counts).
+    """
+    start, end, requests, reviews = _rows(store, since, until)
+    return _with_frozen(store, geography, level, period, requests, reviews, start, end)
 
 
 def load_published_demand_family(store, geography: Geography, period: str, since: date | None = None,
@@ -80,10 +117,8 @@ def load_published_demand_family(store, geography: Geography, period: str, since
     """Every level and related period of one window, protected together, keyed by (level, period)."""
     options = disclosure.settings_options(settings) if settings is not None else {}
     keys = [(level, kind) for kind in disclosure.RELATED_PERIODS[period] for level in LEVELS]
-    start, end = day_bounds(since, until)
-    requests = list(demand_store.iter_request_rows(store, since=start, until=end))
-    reviews = list(demand_store.iter_review_rows(store, since=start, until=end))
-    tables = [count_demand(requests, reviews, geography, level, kind) for level, kind in keys]
+    start, end, requests, reviews = _rows(store, since, until)
+    tables = [_with_frozen(store, geography, level, kind, requests, reviews, start, end) for level, kind in keys]
     signal = disclosure.SIGNAL_MEASURES | DEMAND_SIGNAL_MEASURES
     published = disclosure.protect_family(tables, geography, signal_measures=signal, **options)
     return dict(zip(keys, published))
@@ -92,6 +127,22 @@ def load_published_demand_family(store, geography: Geography, period: str, since
 def load_published_demand(store, geography: Geography, level: str, period: str, since: date | None = None,
                           until: date | None = None, settings=None) -> disclosure.PublishedTable:
     return load_published_demand_family(store, geography, period, since, until, settings)[(level, period)]
+
+
+def freeze_demand_period(store, geography: Geography, period: str, day: date,
+                         finished_by: datetime) -> list[repository.AggregateCell]:
+    """Exact demand counts, at every level, of the whole period containing `day`, as frozen cells: buyers'
+    ads of counted runs finished by `finished_by` and every review dated in the period — exactly what
+    `load_demand_counts` counts for it."""
+    start, end = retention.period_bounds(day, period)
+    label = period_label(day, period)
+    requests = list(demand_store.iter_request_rows(store, since=start, until=end, finished_by=finished_by))
+    reviews = list(demand_store.iter_review_rows(store, since=start, until=end))
+    cells = []
+    for level in LEVELS:
+        table = count_demand(requests, reviews, geography, level, period)
+        cells += retention.aggregate_cells(table, label, start, end)
+    return cells
 
 
 @dataclass(frozen=True)

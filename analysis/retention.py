@@ -98,31 +98,34 @@ def outside_periods(
             yield row
 
 
-def frozen_labels(store, level: str, period: str) -> set[str]:
-    """Labels of the periods whose counts at `level` are frozen."""
-    return repository.frozen_periods(store, period, level)
+def frozen_labels(store, level: str, period: str, measures: tuple[str, ...] = MEASURES) -> set[str]:
+    """Labels of the periods whose counts of `measures` (the supply side's by default) at `level` are frozen."""
+    return repository.frozen_periods(store, period, level, measures=measures)
 
 
 def frozen_cells(
-    store, level: str, period: str, start: datetime | None, end: datetime | None
+    store, level: str, period: str, start: datetime | None, end: datetime | None,
+    measures: tuple[str, ...] = MEASURES,
 ) -> list[repository.AggregateCell]:
-    """Frozen counts of the periods that overlap the window [start, end)."""
-    return repository.list_count_aggregates(store, level, period, since=start, until=end)
+    """Frozen counts (of `measures`) of the periods that overlap the window [start, end)."""
+    return repository.list_count_aggregates(store, level, period, since=start, until=end, measures=measures)
 
 
-def _zero_row(geography: Geography, level: str, label: str, code: str) -> CountRow:
+def _zero_row(geography: Geography, level: str, label: str, code: str,
+              measures: tuple[str, ...] = MEASURES) -> CountRow:
     empty = cell_key(())
     return CountRow(
         period=label,
         region_code=code,
         region_name=region_display_name(geography, level, code),
-        values={measure: 0 for measure in MEASURES},
-        cell_keys={measure: empty for measure in MEASURES},
+        values={measure: 0 for measure in measures},
+        cell_keys={measure: empty for measure in measures},
     )
 
 
 def _frozen_rows(
-    cells: list[repository.AggregateCell], geography: Geography, level: str
+    cells: list[repository.AggregateCell], geography: Geography, level: str,
+    measures: tuple[str, ...] = MEASURES,
 ) -> dict[str, dict[str, CountRow]]:
     """Frozen cells as CountRows by period label and region code."""
     values: dict[tuple[str, str], dict[str, int]] = {}
@@ -132,14 +135,14 @@ def _frozen_rows(
         keys.setdefault((cell.period, cell.region_code), {})[cell.measure] = cell.cell_key
     rows: dict[str, dict[str, CountRow]] = {}
     for (label, code), by_measure in values.items():
-        if set(by_measure) != set(MEASURES):
-            raise ValueError(f"frozen counts of {label} {code} do not hold the measures {', '.join(MEASURES)}")
+        if set(by_measure) != set(measures):
+            raise ValueError(f"frozen counts of {label} {code} do not hold the measures {', '.join(measures)}")
         rows.setdefault(label, {})[code] = CountRow(
             period=label,
             region_code=code,
             region_name=region_display_name(geography, level, code),
-            values={measure: by_measure[measure] for measure in MEASURES},
-            cell_keys={measure: keys[(label, code)][measure] for measure in MEASURES},
+            values={measure: by_measure[measure] for measure in measures},
+            cell_keys={measure: keys[(label, code)][measure] for measure in measures},
         )
     return rows
 
@@ -157,7 +160,7 @@ def merge_frozen(
     """
     if not cells:
         return live
-    frozen = _frozen_rows(cells, geography, live.level)
+    frozen = _frozen_rows(cells, geography, live.level, live.measures)
     live_rows: dict[str, dict[str, CountRow]] = {}
     for row in live.rows:
         live_rows.setdefault(row.period, {})[row.region_code] = row
@@ -175,7 +178,7 @@ def merge_frozen(
         by_code = live_rows.get(label) or frozen[label]
         for code in regions:
             row = by_code.get(code)
-            rows.append(row if row is not None else _zero_row(geography, live.level, label, code))
+            rows.append(row if row is not None else _zero_row(geography, live.level, label, code, live.measures))
     return CountTable(level=live.level, period=live.period, measures=live.measures, rows=tuple(rows))
 
 
@@ -184,29 +187,49 @@ def merge_frozen(
 
 @dataclass(frozen=True)
 class PurgeResult:
-    """What a purge did (or, for a dry run, would do)."""
+    """What a purge did (or, for a dry run, would do). The demand side (buyers' ads and review events,
+    issue 9) is frozen and purged the same way, in the same transaction."""
 
     cutoff: datetime  # aware UTC; observations observed before it are purged
     retention_days: int
     dry_run: bool
     observations: int  # deleted, or that would be deleted
     frozen: dict[str, tuple[str, ...]]  # newly frozen period labels by period kind
-    aggregate_cells: int = 0  # frozen count cells written
+    aggregate_cells: int = 0  # frozen count cells written (supply and demand)
     late: tuple[repository.LateObservations, ...] = field(default_factory=tuple)
+    requests: int = 0  # buyers' ad sightings deleted, or that would be deleted
+    reviews: int = 0  # review events deleted, or that would be deleted
+    demand_frozen: dict[str, tuple[str, ...]] = field(default_factory=dict)  # newly frozen for the demand measures
+    demand_late: tuple[repository.LateObservations, ...] = field(default_factory=tuple)
 
     @property
     def nothing_to_do(self) -> bool:
-        return self.observations == 0
+        return self.observations == 0 and self.requests == 0 and self.reviews == 0
+
+
+def _first_days_of(moments: Iterable[datetime]) -> dict[tuple[str, str], date]:
+    """Per (period kind, label) holding one of `moments`: its first such day."""
+    first: dict[tuple[str, str], date] = {}
+    for day in sorted({local_date(m) for m in moments}):
+        for period in PERIODS:
+            first.setdefault((period, period_label(day, period)), day)
+    return first
 
 
 def _first_days(store, cutoff: datetime, finished_by: datetime) -> dict[tuple[str, str], date]:
     """Per (period kind, label) holding counted observations a purge would delete: its first such day."""
-    days = sorted({local_date(m) for m in repository.purgeable_observation_times(store, cutoff, finished_by=finished_by)})
-    first: dict[tuple[str, str], date] = {}
-    for day in days:
-        for period in PERIODS:
-            first.setdefault((period, period_label(day, period)), day)
-    return first
+    return _first_days_of(repository.purgeable_observation_times(store, cutoff, finished_by=finished_by))
+
+
+def _to_freeze(first_day: dict[tuple[str, str], date], frozen_before: dict[str, set[str]]) -> list[tuple[str, str]]:
+    return sorted(
+        ((period, label) for period, label in first_day if label not in frozen_before[period]),
+        key=lambda key: (PERIODS.index(key[0]), first_day[key]),
+    )
+
+
+def _labels(todo: list[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
+    return {period: tuple(label for kind, label in todo if kind == period) for period in PERIODS}
 
 
 def freeze_period(
@@ -219,21 +242,28 @@ def freeze_period(
     for level in LEVELS:
         rows = repository.iter_observation_rows(store, since=start, until=end, finished_by=finished_by)
         table = count_observations(rows, geography, level, period)
-        for row in table.rows:
-            if row.period != label:  # cannot happen: the bounds are the period's own
-                raise ValueError(f"observation of {row.period} found inside {label}")
-            for measure in table.measures:
-                cells.append(repository.AggregateCell(
-                    level=level,
-                    period_kind=period,
-                    period=label,
-                    period_start=start,
-                    period_end=end,
-                    region_code=row.region_code,
-                    measure=measure,
-                    value=row.values[measure],
-                    cell_key=row.cell_keys[measure],
-                ))
+        cells += aggregate_cells(table, label, start, end)
+    return cells
+
+
+def aggregate_cells(table: CountTable, label: str, start: datetime, end: datetime) -> list[repository.AggregateCell]:
+    """The cells of one period's exact table (every measure, every row) as frozen counts."""
+    cells = []
+    for row in table.rows:
+        if row.period != label:  # cannot happen: the bounds are the period's own
+            raise ValueError(f"observation of {row.period} found inside {label}")
+        for measure in table.measures:
+            cells.append(repository.AggregateCell(
+                level=table.level,
+                period_kind=table.period,
+                period=label,
+                period_start=start,
+                period_end=end,
+                region_code=row.region_code,
+                measure=measure,
+                value=row.values[measure],
+                cell_key=row.cell_keys[measure],
+            ))
     return cells
 
 
@@ -260,33 +290,51 @@ def purge(
       other kinds that were not frozen (a later month of a frozen year) count them.
     - Observations of runs still running, or finished after the purge began, are
       kept; crawl runs and unresolved-place aggregates are never deleted.
+    - The demand side follows the same rules on its own: every period holding a buyers'
+      ad sighting or a review event about to be deleted (a review by its own date) gets
+      its demand measures frozen at every level (analysis.demand.freeze_demand_period),
+      in the same transaction, and is then served from them (`demand_frozen`, `demand_late`).
 
     `now` (default: the current time) only sets the cutoff; whether a run has
     finished is judged by the real clock. A dry run changes nothing.
     """
+    from analysis import demand as demand_analysis  # analysis.demand imports this module
+
     now = _aware(now) if now is not None else datetime.now(timezone.utc)
     cutoff = purge_cutoff(now, retention_days)
     snapshot = datetime.now(timezone.utc)  # runs finished by then are frozen and purged; later ones wait
     pending = repository.count_purgeable_observations(store, cutoff, finished_by=snapshot)
     first_day = _first_days(store, cutoff, snapshot) if pending else {}
-    frozen_before = {period: repository.frozen_periods(store, period) for period in PERIODS}
-    todo = sorted(
-        ((period, label) for period, label in first_day if label not in frozen_before[period]),
-        key=lambda key: (PERIODS.index(key[0]), first_day[key]),
-    )
-    labels = {period: tuple(label for kind, label in todo if kind == period) for period in PERIODS}
-    if not dry_run:  # buyers' ads and review events (issue 9) follow the same retention; they are not frozen
-        demand_store.purge_demand(store, cutoff)
-    if dry_run or not pending:
-        late = tuple(repository.late_observations(store))
-        return PurgeResult(cutoff, retention_days, dry_run, pending, labels, late=late)
+    frozen_before = {period: repository.frozen_periods(store, period, measures=MEASURES) for period in PERIODS}
+    todo = _to_freeze(first_day, frozen_before)
+
+    demand_pending = demand_store.purgeable_demand(store, cutoff, finished_by=snapshot)
+    demand_first = _first_days_of(demand_pending.moments)
+    demand_measures = demand_analysis.DEMAND_MEASURES
+    demand_frozen_before = {period: repository.frozen_periods(store, period, measures=demand_measures)
+                            for period in PERIODS}
+    demand_todo = _to_freeze(demand_first, demand_frozen_before)
+
+    def result(deleted: int, written: int, requests: int, reviews: int) -> PurgeResult:
+        return PurgeResult(cutoff, retention_days, dry_run, deleted, _labels(todo), written,
+                           tuple(repository.late_observations(store, measures=MEASURES)), requests, reviews,
+                           _labels(demand_todo), tuple(demand_store.late_demand(store, demand_measures)))
+
+    if dry_run or (not pending and not demand_pending.total):
+        return result(pending, 0, demand_pending.requests, demand_pending.reviews)
     cells = [
         cell
         for period, label in todo
         for cell in freeze_period(store, geography, period, first_day[(period, label)], snapshot)
     ]
+    cells += [
+        cell
+        for period, label in demand_todo
+        for cell in demand_analysis.freeze_demand_period(store, geography, period,
+                                                         demand_first[(period, label)], snapshot)
+    ]
     with store.session() as session:  # one transaction: the counts are stored before the rows go
         written = repository.add_count_aggregates(session, cells, computed_at=snapshot, method=AGGREGATE_METHOD)
-        deleted = repository.purge_observations(session, cutoff, finished_by=snapshot)
-    late = tuple(repository.late_observations(store))
-    return PurgeResult(cutoff, retention_days, False, deleted, labels, written, late)
+        deleted = repository.purge_observations(session, cutoff, finished_by=snapshot) if pending else 0
+        requests, reviews = demand_store.purge_demand(session, cutoff, finished_by=snapshot)
+    return result(deleted, written, requests, reviews)

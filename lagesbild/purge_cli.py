@@ -23,10 +23,10 @@ def _periods(kind: str, labels: tuple[str, ...]) -> str:
 @click.command("purge")
 @click.option("--dry-run", is_flag=True, help="Only show what would be frozen and deleted.")
 def purge_command(dry_run: bool) -> None:
-    """Delete observations older than LAGESBILD_RETENTION_DAYS, keeping frozen per-period counts.
+    """Delete observations, buyers' ads and reviews older than LAGESBILD_RETENTION_DAYS, keeping frozen counts.
 
-    The exact counts of every period holding such observations are stored first, so no
-    published table changes. Example: lagesbild purge --dry-run
+    The exact counts of every period holding such rows are stored first (supply and demand
+    measures), so no published table changes. Example: lagesbild purge --dry-run
     """
     from store import open_store
 
@@ -38,18 +38,27 @@ def purge_command(dry_run: bool) -> None:
         store.close()
     kept_from = local_date(result.cutoff)  # a Swedish midnight: the first day that is kept
     if result.nothing_to_do:
-        console.print(f"Nothing to purge: no observations of finished runs before {kept_from} "
-                      f"(retention {result.retention_days} days).")
+        console.print(f"Nothing to purge: no observations, buyers' ads or reviews of finished runs before "
+                      f"{kept_from} (retention {result.retention_days} days).")
         return
     verb = "Would delete" if dry_run else "Deleted"
     console.print(f"Cutoff: observations before {kept_from} 00:00 Swedish time (retention {result.retention_days} days).")
-    console.print(f"{verb} {result.observations} observation{'' if result.observations == 1 else 's'}.")
-    frozen = [_periods(period, result.frozen[period]) for period in PERIODS if result.frozen[period]]
+    console.print(f"{verb} {_plural(result.observations, 'observation')}.")
+    if result.requests or result.reviews:
+        console.print(f"{verb} {_plural(result.requests, 'buyer ad sighting')} and "
+                      f"{_plural(result.reviews, 'review event')} (the demand side).")
     verb = "Would freeze" if dry_run else "Froze"
-    console.print(f"{verb} the counts of: {'; '.join(frozen)}." if frozen else "No new periods to freeze.")
+    for side, labels in (("counts", result.frozen), ("demand counts", result.demand_frozen)):
+        frozen = [_periods(period, labels[period]) for period in PERIODS if labels.get(period)]
+        console.print(f"{verb} the {side} of: {'; '.join(frozen)}." if frozen else f"No new periods to freeze ({side}).")
     if not dry_run:
         console.print(f"Stored {result.aggregate_cells} count cells.")
-    if result.late:  # back-filled into frozen periods: kept out of their frozen counts
-        shown = ", ".join(f"{e.period_kind} {e.period} ({e.count})" for e in result.late[:6])
-        more = " …" if len(result.late) > 6 else ""
-        console.print(f"Note: observations arrived after their period was frozen and are not counted there: {shown}{more}.")
+    for late, what in ((result.late, "observations"), (result.demand_late, "buyers' ads or reviews")):
+        if late:  # back-filled into frozen periods: kept out of their frozen counts
+            shown = ", ".join(f"{e.period_kind} {e.period} ({e.count})" for e in late[:6])
+            more = " …" if len(late) > 6 else ""
+            console.print(f"Note: {what} arrived after their period was frozen and are not counted there: {shown}{more}.")
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"

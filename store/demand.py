@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 
 from parsers.demand import ObservedRequest, ObservedReview
 from store.errors import StoreError
@@ -24,7 +24,17 @@ from store.models import (
     Site,
     to_naive_utc,
 )
-from store.repository import USABLE_STATUSES, StoreOrSession, _check_text, _insert_ignoring, _optional_utc, _session
+from store.repository import (
+    RUNNING,
+    USABLE_STATUSES,
+    LateObservations,
+    StoreOrSession,
+    _check_text,
+    _insert_ignoring,
+    _optional_utc,
+    _session,
+    frozen_period_spans,
+)
 
 
 class RequestRow(NamedTuple):
@@ -112,9 +122,20 @@ def add_review_events(target: StoreOrSession, run_id: int, reviews: Iterable[Obs
         return _count(session, ReviewEvent, ReviewEvent.site_id, site.id) - before
 
 
+def _finished_runs(finished_by: datetime | None) -> Any:
+    """Ids of runs that are not running (and, with `finished_by`, had finished or were abandoned by then)."""
+    statement = select(CrawlRun.id).where(CrawlRun.status != RUNNING)
+    if finished_by is not None:
+        statement = statement.where(or_(CrawlRun.finished_at.is_(None),
+                                        CrawlRun.finished_at <= to_naive_utc(finished_by)))
+    return statement
+
+
 def iter_request_rows(target: StoreOrSession, *, since: datetime | None = None, until: datetime | None = None,
-                      statuses: Iterable[str] = USABLE_STATUSES, run_id: int | None = None) -> Iterator[RequestRow]:
-    """Sightings of buyers' ads from runs with the given statuses (or of one run), `since <= observed_at < until`."""
+                      statuses: Iterable[str] = USABLE_STATUSES, run_id: int | None = None,
+                      finished_by: datetime | None = None) -> Iterator[RequestRow]:
+    """Sightings of buyers' ads from runs with the given statuses (or of one run), `since <= observed_at < until`;
+    with `finished_by`, only of runs that had finished by then (what a purge freezes)."""
     statement = (
         select(Site.name, RequestObservation.ad_token, RequestObservation.kommun_code, RequestObservation.observed_at)
         .join(CrawlRun, CrawlRun.id == RequestObservation.run_id)
@@ -125,6 +146,8 @@ def iter_request_rows(target: StoreOrSession, *, since: datetime | None = None, 
         statement = statement.where(RequestObservation.run_id == run_id)
     else:
         statement = statement.where(CrawlRun.status.in_(tuple(statuses)))
+    if finished_by is not None:
+        statement = statement.where(RequestObservation.run_id.in_(_finished_runs(finished_by)))
     if since is not None:
         statement = statement.where(RequestObservation.observed_at >= to_naive_utc(since))
     if until is not None:
@@ -134,10 +157,15 @@ def iter_request_rows(target: StoreOrSession, *, since: datetime | None = None, 
             yield RequestRow(*row)
 
 
+def _review_date() -> Any:
+    """The moment a review is counted at: its own date, or when first seen if it has none."""
+    return func.coalesce(ReviewEvent.reviewed_at, ReviewEvent.observed_at)
+
+
 def iter_review_rows(target: StoreOrSession, *, since: datetime | None = None,
                      until: datetime | None = None) -> Iterator[ReviewRow]:
     """Review events by their own date (`since <= reviewed_at < until`; undated ones by when first seen)."""
-    when = func.coalesce(ReviewEvent.reviewed_at, ReviewEvent.observed_at)
+    when = _review_date()
     statement = (
         select(Site.name, ReviewEvent.review_token, ReviewEvent.reviewer_token, ReviewEvent.kommun_code, when)
         .join(Site, Site.id == ReviewEvent.site_id)
@@ -152,22 +180,91 @@ def iter_review_rows(target: StoreOrSession, *, since: datetime | None = None,
             yield ReviewRow(*row)
 
 
-def purge_demand(target: StoreOrSession, before: datetime) -> tuple[int, int]:
+# --- retention ---------------------------------------------------------------------
+
+
+def _purgeable_requests(before: datetime, finished_by: datetime | None) -> Any:
+    return and_(RequestObservation.observed_at < to_naive_utc(before),
+                RequestObservation.run_id.in_(_finished_runs(finished_by)))
+
+
+def _purgeable_reviews(before: datetime, finished_by: datetime | None) -> Any:
+    return and_(_review_date() < to_naive_utc(before), ReviewEvent.run_id.in_(_finished_runs(finished_by)))
+
+
+class PurgeableDemand(NamedTuple):
+    """What a purge of the demand tables would delete, and the moments of the counted rows among them."""
+
+    requests: int
+    reviews: int
+    moments: tuple[datetime, ...]  # naive UTC: when each counted row is counted (sighting, review date)
+
+    @property
+    def total(self) -> int:
+        return self.requests + self.reviews
+
+
+def purgeable_demand(target: StoreOrSession, before: datetime, *, finished_by: datetime | None = None,
+                     statuses: Iterable[str] = USABLE_STATUSES) -> PurgeableDemand:
+    """Rows `purge_demand` would delete, and the distinct moments of those that are counted (sightings of
+    runs in `statuses`, every review), so that their periods can be frozen first."""
+    with _session(target) as session:
+        requests = session.exec(select(func.count()).select_from(RequestObservation)
+                                .where(_purgeable_requests(before, finished_by))).scalar_one()
+        reviews = session.exec(select(func.count()).select_from(ReviewEvent)
+                               .where(_purgeable_reviews(before, finished_by))).scalar_one()
+        moments = set(session.exec(
+            select(RequestObservation.observed_at).distinct()
+            .join(CrawlRun, CrawlRun.id == RequestObservation.run_id)
+            .where(_purgeable_requests(before, finished_by), CrawlRun.status.in_(tuple(statuses)))).scalars().all())
+        moments |= set(session.exec(select(_review_date()).distinct()
+                                    .where(_purgeable_reviews(before, finished_by))).scalars().all())
+    return PurgeableDemand(requests, reviews, tuple(sorted(moments)))
+
+
+def purge_demand(target: StoreOrSession, before: datetime, *,
+                 finished_by: datetime | None = None) -> tuple[int, int]:
     """Delete buyers' ad sightings and review events older than `before` (retention); return both counts.
 
-    A review event goes when either its own date or the crawl that first saw it is older than `before`.
-    Rows of runs still running are kept.
+    A sighting goes when it was made before `before`; a review event when the moment it is counted at
+    (its own date, else when first seen) is before `before`. Rows of runs still running (or, with
+    `finished_by`, finished after it) are kept. Callers freeze the affected periods first
+    (analysis.retention.purge).
     """
-    cutoff = to_naive_utc(before)
-    finished = select(CrawlRun.id).where(CrawlRun.status != "running")
     with _session(target) as session:
         requests = session.exec(
-            delete(RequestObservation)
-            .where(RequestObservation.observed_at < cutoff, RequestObservation.run_id.in_(finished))
+            delete(RequestObservation).where(_purgeable_requests(before, finished_by))
             .execution_options(synchronize_session=False)).rowcount
         reviews = session.exec(
-            delete(ReviewEvent)
-            .where(or_(ReviewEvent.observed_at < cutoff, ReviewEvent.reviewed_at < cutoff),
-                   ReviewEvent.run_id.in_(finished))
+            delete(ReviewEvent).where(_purgeable_reviews(before, finished_by))
             .execution_options(synchronize_session=False)).rowcount
     return requests, reviews
+
+
+def late_demand(target: StoreOrSession, measures: Iterable[str]) -> list[LateObservations]:
+    """Per period frozen for the demand `measures`: rows that reached it after it was frozen — sightings of
+    counted runs that finished later, and reviews first stored by a run that started later."""
+    periods = frozen_period_spans(measures)
+    inside = (lambda moment: and_(moment >= periods.c.period_start, moment < periods.c.period_end))
+    late: dict[tuple[str, str], int] = {}
+    with _session(target) as session:
+        requests = (
+            select(periods.c.period_kind, periods.c.period, func.count(RequestObservation.id))
+            .select_from(RequestObservation)
+            .join(CrawlRun, CrawlRun.id == RequestObservation.run_id)
+            .join(periods, inside(RequestObservation.observed_at))
+            .where(CrawlRun.status.in_(USABLE_STATUSES), CrawlRun.finished_at > periods.c.computed_at)
+            .group_by(periods.c.period_kind, periods.c.period)
+        )
+        reviews = (
+            select(periods.c.period_kind, periods.c.period, func.count(ReviewEvent.id))
+            .select_from(ReviewEvent)
+            .join(CrawlRun, CrawlRun.id == ReviewEvent.run_id)
+            .join(periods, inside(_review_date()))
+            .where(CrawlRun.started_at > periods.c.computed_at)
+            .group_by(periods.c.period_kind, periods.c.period)
+        )
+        for statement in (requests, reviews):
+            for kind, period, count in session.exec(statement).all():
+                late[(kind, period)] = late.get((kind, period), 0) + count
+    return [LateObservations(kind, period, count) for (kind, period), count in sorted(late.items())]

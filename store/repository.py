@@ -73,6 +73,7 @@ USABLE_STATUSES = ("complete", "partial", SUSPECT)
 ABANDONED_NOTE = "abandoned: process ended before the run finished"
 
 # Ad-feature booleans stored per observation (see parsers/features.py).
+MAX_STORED_PRICE = 100_000  # SEK per hour; the parser already rejects anything above parsers.prices' maximum
 AD_FEATURE_COLUMNS = ("obscured_phone", "stated_ethnicity", "youth_language", "trust_language", "stated_touring")
 
 _INSERT_CHUNK = 5_000  # rows per executemany call
@@ -271,6 +272,9 @@ def _observation_values(ad: ObservedAd, run_id: int, site_id: int) -> dict[str, 
     for name in AD_FEATURE_COLUMNS:
         if getattr(ad, name) not in (None, True, False):
             raise StoreError(f"{name} must be true, false or None")
+    price = ad.price_per_hour
+    if price is not None and (type(price) is not int or not 0 < price <= MAX_STORED_PRICE):
+        raise StoreError(f"price_per_hour must be whole SEK from 1 to {MAX_STORED_PRICE}, or None")
     return {
         "run_id": run_id,
         "site_id": site_id,
@@ -286,6 +290,7 @@ def _observation_values(ad: ObservedAd, run_id: int, site_id: int) -> dict[str, 
         "template_sketch": ad.template_sketch,
         **{name: getattr(ad, name) for name in AD_FEATURE_COLUMNS},
         "tour_kommun_code": ad.tour_kommun_code,
+        "price_per_hour": price,
     }
 
 
@@ -650,11 +655,15 @@ def add_count_aggregates(
         return _count_aggregates(session) - before
 
 
-def frozen_periods(target: StoreOrSession, period_kind: str, level: str | None = None) -> set[str]:
-    """Labels of the periods of one kind that have frozen counts (at `level`, or at any level)."""
+def frozen_periods(target: StoreOrSession, period_kind: str, level: str | None = None, *,
+                   measures: Iterable[str] | None = None) -> set[str]:
+    """Labels of the periods of one kind that have frozen counts (at `level`, or at any level; of
+    `measures`, or of any measure — the supply and demand sides are frozen separately)."""
     statement = select(CountAggregate.period).distinct().where(CountAggregate.period_kind == period_kind)
     if level is not None:
         statement = statement.where(CountAggregate.level == level)
+    if measures is not None:
+        statement = statement.where(CountAggregate.measure.in_(tuple(measures)))
     with _session(target) as session:
         return set(session.exec(statement).scalars().all())
 
@@ -666,14 +675,17 @@ def list_count_aggregates(
     *,
     since: datetime | None = None,
     until: datetime | None = None,
+    measures: Iterable[str] | None = None,
 ) -> list[AggregateCell]:
-    """Frozen counts at one level and period kind, of the periods that overlap [since, until)."""
+    """Frozen counts at one level and period kind (of `measures`, or all), of the periods that overlap [since, until)."""
     columns = [getattr(CountAggregate, name) for name in AggregateCell._fields]
     statement = (
         select(*columns)
         .where(CountAggregate.level == level, CountAggregate.period_kind == period_kind)
         .order_by(CountAggregate.period, CountAggregate.region_code, CountAggregate.measure)
     )
+    if measures is not None:
+        statement = statement.where(CountAggregate.measure.in_(tuple(measures)))
     if since is not None:
         statement = statement.where(CountAggregate.period_end > to_naive_utc(since))
     if until is not None:
@@ -739,19 +751,23 @@ def purge_observations(target: StoreOrSession, before: datetime, *, finished_by:
         return session.exec(statement).rowcount
 
 
-def late_observations(target: StoreOrSession) -> list[LateObservations]:
-    """Per frozen period: counted observations of runs that finished after the period was frozen."""
-    periods = (
-        select(
-            CountAggregate.period_kind,
-            CountAggregate.period,
-            func.min(CountAggregate.period_start).label("period_start"),
-            func.min(CountAggregate.period_end).label("period_end"),
-            func.min(CountAggregate.computed_at).label("computed_at"),
-        )
-        .group_by(CountAggregate.period_kind, CountAggregate.period)
-        .subquery()
+def frozen_period_spans(measures: Iterable[str] | None = None) -> Any:
+    """A subquery of the frozen periods (of `measures`, or any): kind, label, [start, end) and when frozen."""
+    statement = select(
+        CountAggregate.period_kind,
+        CountAggregate.period,
+        func.min(CountAggregate.period_start).label("period_start"),
+        func.min(CountAggregate.period_end).label("period_end"),
+        func.min(CountAggregate.computed_at).label("computed_at"),
     )
+    if measures is not None:
+        statement = statement.where(CountAggregate.measure.in_(tuple(measures)))
+    return statement.group_by(CountAggregate.period_kind, CountAggregate.period).subquery()
+
+
+def late_observations(target: StoreOrSession, *, measures: Iterable[str] | None = None) -> list[LateObservations]:
+    """Per frozen period (of `measures`, or any): counted observations of runs that finished after it was frozen."""
+    periods = frozen_period_spans(measures)
     statement = (
         select(periods.c.period_kind, periods.c.period, func.count(Observation.id))
         .select_from(Observation)
