@@ -80,6 +80,7 @@ class DetailConfig(_Strict):
     title: FieldSpec | None = None
     text: FieldSpec | None = None
     profile_name: FieldSpec | None = None  # the profile's display name: read in memory only, to mask it in texts
+    price: FieldSpec | None = None  # the price text ("1 500 kr/tim"): only the SEK per hour is kept (parsers/prices.py)
 
     @model_validator(mode="before")
     @classmethod

@@ -116,6 +116,7 @@ class Anonymiser:
             trust_language=features.trust_language if features else None,
             stated_touring=features.stated_touring if features else None,
             tour_kommun_code=tour_code,
+            price_per_hour=record.price_per_hour,
         )
 
     def _kommun_name(self, code: str) -> str | None:

@@ -13,9 +13,10 @@ from config.lexicons import load_lexicons
 from config.sites import FieldSpec, SiteConfig
 from parsers.dates import parse_swedish_date
 from parsers.phones import normalise_phone
+from parsers.prices import parse_price_per_hour
 from parsers.records import UNKNOWN_CATEGORY, AdRecord, DetailAds, ListingPage
 
-PARSER_VERSION = "3"  # 3: profile_name read (in memory only) for text sketches
+PARSER_VERSION = "4"  # 3: profile_name read (in memory only) for text sketches; 4: price per hour
 
 _CATEGORY_WORDS = {
     "Kvinna": ("kvinna", "kvinnor", "tjej", "tjejer", "female", "woman"),
@@ -142,7 +143,8 @@ def _selector(spec: FieldSpec) -> str:
     return spec.css or spec.xpath or "url"
 
 
-_FIELD_NAMES = ("ad_id", "profile_id", "phone", "location", "category", "posted", "title", "text", "profile_name")
+_FIELD_NAMES = ("ad_id", "profile_id", "phone", "location", "category", "posted", "title", "text", "profile_name",
+                "price")
 
 
 class _Scoped:
@@ -259,4 +261,5 @@ def _record(
         text=optional("text"),
         missing_fields=missing,
         profile_name=optional("profile_name"),
+        price_per_hour=parse_price_per_hour(optional("price")),  # a missing price is no missing field
     )

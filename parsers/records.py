@@ -39,6 +39,7 @@ class AdRecord:
     text: str | None = field(default=None, repr=False)
     missing_fields: tuple[str, ...] = ()
     profile_name: str | None = field(default=None, repr=False)  # the profile's display name, to mask it
+    price_per_hour: int | None = None  # whole SEK per hour stated by the ad (parsers/prices.py), never its text
 
     def __repr__(self) -> str:  # keep plaintext out of any accidental log line
         return f"AdRecord(site={self.site!r}, <redacted>)"
@@ -85,3 +86,4 @@ class ObservedAd:
     trust_language: bool | None = None
     stated_touring: bool | None = None
     tour_kommun_code: str | None = None  # the stated tour destination, resolved to a kommun
+    price_per_hour: int | None = None  # whole SEK per hour stated by the ad, where the site gives prices

@@ -129,6 +129,8 @@ class Observation(SQLModel, table=True):
     trust_language: bool | None = Field(default=None)
     stated_touring: bool | None = Field(default=None)
     tour_kommun_code: str | None = Field(default=None, max_length=KOMMUN_CODE_LEN)
+    # The ad's stated price per hour in whole SEK (parsers/prices.py), where the site gives prices; never text.
+    price_per_hour: int | None = Field(default=None)
 
 
 PLACE_TEXT_LEN = 80

@@ -66,6 +66,7 @@ class Ad:
     # Ad features the wording carries (lagesbild.sandbox.wording.AD_FEATURES): planted truth.
     features: frozenset[str] = frozenset()
     kind: str = "offer"  # "offer" (utbud) or "request" (efterfrågan: a buyer's ad, lagesbild.sandbox.demand)
+    price_per_hour: int | None = None  # the advert's price per hour in SEK (lagesbild.sandbox.prices)
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,8 @@ class Listing:
     location_text: str
     posted_text: str
     region_pages: tuple[str, ...]  # nattsida region slugs; empty on sites without regions
+    price_text: str | None = None  # the price as the site writes it; None: no price shown
+    price_per_hour: int | None = None  # the hour price that text states (None: none, e.g. only a 30-min price)
 
     @property
     def phone_text(self) -> str | None:
@@ -201,6 +204,9 @@ class Market:
                     "features": sorted(lst.ad.features),
                     "profile_name": self._profile_name(lst),
                     "kind": lst.ad.kind,
+                    "price_text": lst.price_text,
+                    "price_per_hour": lst.price_per_hour,  # as stated on the page: what a parser should read
+                    "advert_price_per_hour": lst.ad.price_per_hour,
                 }
                 for lst in self.listings
             ],

@@ -45,6 +45,7 @@ from lagesbild.sandbox.market import (
     normalize_as_of,
 )
 from lagesbild.sandbox.phones import FICTION_RANGES, FictionPhone, all_fiction_phones, pick_phone_form, write_phone
+from lagesbild.sandbox.prices import advert_price, write_price
 from lagesbild.sandbox.wording import (
     CATEGORY_WEIGHTS,
     FEMALE_NAMES,
@@ -600,7 +601,10 @@ class Simulation:
             template_id=f"t{life.template}" if life.template is not None else None,
             touring=life.circuit is not None,
             features=features,
+            price_per_hour=advert_price(self.config.seed, life.code, advert.number, life.category, life.home),
         )
+        price_text, stated_price = write_price(random.Random(f"{self.config.seed}:price:{site_ad_id}"), site,
+                                               ad.price_per_hour)
         listing = Listing(
             site=site,
             site_ad_id=site_ad_id,
@@ -610,6 +614,8 @@ class Simulation:
             location_text=location_text,
             posted_text=relative_posted_text(posted_at, as_of),
             region_pages=regions,
+            price_text=price_text,
+            price_per_hour=stated_price,
         )
         return ad, listing
 

@@ -432,6 +432,7 @@ def nattsida_ad(market: Market, site_ad_id: str) -> Response:
     ad = listing.ad
     profile = market.profile(NATTSIDA, ad.site_profile_id)
     phone = f'<dt>Telefon</dt><dd class="phone">{_phone_html(listing)}</dd>\n' if listing.phone_parts else ""
+    price = f'<dt>Pris</dt><dd class="price">{_e(listing.price_text)}</dd>\n' if listing.price_text else ""
     body = f"""{_site_header(NATTSIDA)}
 <main>
 <article class="ad" data-ad-id="{_e(listing.site_ad_id)}">
@@ -441,7 +442,7 @@ def nattsida_ad(market: Market, site_ad_id: str) -> Response:
 {phone}<dt>Ort</dt><dd class="location">{_e(listing.location_text)}</dd>
 <dt>Kategori</dt><dd class="category">{_e(ad.category)}</dd>
 <dt>Publicerad</dt><dd class="posted">{_e(listing.posted_text)}</dd>
-</dl>
+{price}</dl>
 <p>Profil: <a class="profile-link" href="/nattsida/profil/{_e(ad.site_profile_id)}">{_e(profile.display_name if profile else "")}</a></p>
 </article>
 </main>"""
@@ -774,6 +775,10 @@ _KVALLSIDA_SCRIPT = """
 """
 
 
+def _kvallsida_price(listing: Listing) -> str:
+    return f'<li>Pris: <span class="pris">{_e(listing.price_text)}</span></li>\n' if listing.price_text else ""
+
+
 def kvallsida_profile(market: Market, site_profile_id: str) -> Response:
     # The number is deliberately absent: the script fetches it when "Visa nummer" is clicked.
     profile = market.profile(KVALLSIDA, site_profile_id)
@@ -788,7 +793,7 @@ def kvallsida_profile(market: Market, site_profile_id: str) -> Response:
 <li>Ort: <span class="ort">{_e(lst.location_text)}</span></li>
 <li>Kategori: <span class="kategori">{_e(lst.ad.category)}</span></li>
 <li>Publicerad: <time class="datum">{_e(lst.posted_text)}</time></li>
-</ul>
+{_kvallsida_price(lst)}</ul>
 </article>"""
         for lst in listings
     )

@@ -16,7 +16,7 @@ from parsers.registry import parser_for
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 DETAIL_FIELDS = ("site_ad_id", "site_profile_id", "phone_e164", "location_text", "category", "posted_at", "title",
-                 "profile_name")
+                 "profile_name", "price_per_hour")
 
 
 def cases(page_class: str) -> list[Path]:
