@@ -1,7 +1,8 @@
 """One region's trend table: protected counts per period with change, standing, completeness, flags and
 series statistics — what `lagesbild trends` prints and what the dashboard and reports can reuse.
 
-Every number comes from disclosure-protected tables (analysis.extras.load_trend_family): a suppressed
+Every number comes from disclosure-protected tables (analysis.extras.load_trend_family, or for the demand
+measures analysis.demand.load_published_demand_family): a suppressed
 count stays suppressed, and no change, rate, share or statistic is computed from it. Periods cut by the
 window, not yet ended or with clearly fewer crawl occasions than usual are flagged and left out of the
 changes and the series statistics; the first period of the data is censored for new ads.
@@ -12,10 +13,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from analysis.completeness import CAVEAT, Completeness, site_completeness
+from analysis.demand import DEMAND_MEASURES, load_published_demand_family
 from analysis.disclosure import PublishedCell
 from analysis.engine import NEW_ADS
 from analysis.extras import CATEGORY_LEVELS, category_shares, load_trend_family, per_100k, population
 from analysis.periods import local_date, period_label
+from analysis.prices import PriceSeries, region_price_series
 from analysis.quality import (
     CrawlBreak,
     TrendEvent,
@@ -44,7 +47,12 @@ from config.geo import Geography
 from store import repository
 from store.columnar import list_run_info
 
-TREND_MEASURES = ("active_ads", "new_ads", "unique_profiles", "unique_phones")
+SUPPLY_TREND_MEASURES = ("active_ads", "new_ads", "unique_profiles", "unique_phones")
+TREND_MEASURES = (*SUPPLY_TREND_MEASURES, *DEMAND_MEASURES)
+# Reviews are dated by their own date, so they reach back before the first crawl, which sees only the reviews
+# still listed then: periods that began before it are flagged and left out of changes and trends.
+DATED_BEFORE_CRAWLS = frozenset({"reviews", "unique_reviewers"})
+BEFORE_CRAWLS_NOTE = "före första insamlingen: bara de recensioner som ännu visades då syns"
 
 
 @dataclass(frozen=True)
@@ -69,10 +77,11 @@ class TrendRow:
     open: bool = False
     thin: tuple[int, int] | None = None  # (crawl occasions, usual) when clearly fewer than usual
     category_shares: dict[str, float | None] | None = None
+    before_crawls: bool = False  # reviews: the period began before the first counted crawl
 
     @property
     def comparable(self) -> bool:
-        return not (self.open or self.thin or self.censored)
+        return not (self.open or self.thin or self.censored or self.before_crawls)
 
 
 @dataclass(frozen=True)
@@ -92,6 +101,7 @@ class TrendTable:
     rule: str
     method: str
     caveat: str = CAVEAT
+    prices: PriceSeries | None = None  # price per hour by period (analysis.prices); None: no site gave a price
 
 
 def parent_of(geography: Geography, level: str, code: str) -> tuple[str, str] | None:
@@ -116,6 +126,16 @@ def open_periods(labels: list[str], period: str, since: date | None, until: date
     return cut & set(labels)
 
 
+def before_first_crawl(runs, labels: list[str], period: str) -> set[str]:
+    """The periods that began before the first counted crawl (all of them when nothing was crawled)."""
+    days = [local_date(run.observed_at) for run in runs if run.status in repository.USABLE_STATUSES]
+    if not days:
+        return set(labels)
+    first = min(days)
+    return {label for label in labels if label < period_label(first, period)
+            or (label == period_label(first, period) and period_start_day(first, period) < first)}
+
+
 def load_trend_table(
     store,
     geography: Geography,
@@ -127,18 +147,28 @@ def load_trend_table(
     until: date | None = None,
     settings=None,
 ) -> TrendTable:
-    """The trend table of one region (`region` is its code: 'SE', a police region, a län or kommun code)."""
+    """The trend table of one region (`region` is its code: 'SE', a police region, a län or kommun code).
+
+    The demand measures (analysis.demand: demand_ads, reviews, unique_reviewers) come from the protected
+    demand family (unique reviewers with the signal threshold) and get the same changes, statistics and
+    crawl-quality flags; completeness is estimated for the supply side's ads only.
+    """
     if measure not in TREND_MEASURES:
         raise ValueError(f"unknown measure {measure!r}; use one of {', '.join(TREND_MEASURES)}")
-    prepared = prepare_counts(store, geography, since, until)
-    family = load_trend_family(store, geography, period, since, until, settings, prepared=prepared)
-    source = family.extras if measure == NEW_ADS else family.base
+    demand = measure in DEMAND_MEASURES
+    prepared = None if demand else prepare_counts(store, geography, since, until)
+    if demand:
+        source = load_published_demand_family(store, geography, period, since, until, settings)
+        family = None
+    else:
+        family = load_trend_family(store, geography, period, since, until, settings, prepared=prepared)
+        source = family.extras if measure == NEW_ADS else family.base
     table = source[(level, period)]
     found = {row.period: row for row in table.rows if row.region_code == region}
     labels = sorted(found)
     name = geography.region_name(level, None if level == "riket" else region)
     cells = [found[label].cells[measure] for label in labels]
-    censored = family.censored.get(period) if measure == NEW_ADS else None
+    censored = family.censored.get(period) if family is not None and measure == NEW_ADS else None
     inhabitants = population(geography, level, region)
     parent = parent_of(geography, level, region)
     parent_values: dict[str, int | None] = {}
@@ -153,16 +183,18 @@ def load_trend_table(
     by_period = breaks_by_period(crawl_breaks(runs, period))
     cut = open_periods(labels, period, since, until)
     thin = thin_periods(occasions_by_period(runs, period))
-    comparable = [label not in cut and label not in thin and label != censored for label in labels]
+    early = before_first_crawl(runs, labels, period) if measure in DATED_BEFORE_CRAWLS else set()
+    comparable = [label not in cut and label not in thin and label != censored and label not in early
+                  for label in labels]
     values = [cell.value if ok else None for cell, ok in zip(cells, comparable)]
     previous = {c.period: c.ratio for c in period_over_period(labels, values)}
     yearly = {c.period: c.ratio for c in year_over_year(labels, values)}
     events = label_events("riket" if level == "riket" else f"{level}:{region}", labels, values, by_period)
     threshold = settings.small_cell_threshold if settings is not None else 5
-    completeness = site_completeness(prepared, list_run_info(store).values(), geography, level, region, period,
-                                     threshold=threshold)
+    completeness = [] if prepared is None else site_completeness(
+        prepared, list_run_info(store).values(), geography, level, region, period, threshold=threshold)
     shares_table = None
-    if measure == "active_ads" and level in CATEGORY_LEVELS:
+    if family is not None and measure == "active_ads" and level in CATEGORY_LEVELS:
         shares_table = {row.period: row for row in family.extras[(level, period)].rows if row.region_code == region}
 
     position = {label: i for i, label in enumerate(labels)}
@@ -186,11 +218,13 @@ def load_trend_table(
             breaks=by_period.get(label, ()),
             events=tuple(e for e in events if e.period == label),
             censored=label == censored, open=label in cut, thin=thin.get(label), category_shares=shares,
+            before_crawls=label in early,
         ))
     return TrendTable(
         level=level, region=region, region_name=name, period=period, measure=measure, parent=parent,
         rows=tuple(rows), slope=theil_sen(values, PERIODS_PER_YEAR[period]),
         trend_test=mann_kendall(values, SEASON.get(period)), events=tuple(events), rule=table.rule,
         method=table.method,
+        prices=region_price_series(store, geography, level, region, period, since, until, settings),
     )
 

@@ -15,15 +15,17 @@ from analysis.engine import CATEGORY_MEASURES
 from analysis.extras import CENSORED_NOTE, EXTRA_LABELS
 from analysis.periods import PERIODS
 from analysis.quality import BREAK_LABELS, EVENT_LABELS
-from analysis.trend_table import TREND_MEASURES, TrendRow, TrendTable, load_trend_table
+from analysis.trend_table import BEFORE_CRAWLS_NOTE, TREND_MEASURES, TrendRow, TrendTable, load_trend_table
 from analysis.trends import RateRatio
+from lagesbild.prices_cli import print_price_series
 from config.geo import Geography
 from config.settings import load_settings, load_settings_geography
 
 console = Console()
 
 MEASURE_LABELS = {"active_ads": "Aktiva annonser", "unique_profiles": "Unika profiler",
-                  "unique_phones": "Unika telefonnummer", **EXTRA_LABELS}
+                  "unique_phones": "Unika telefonnummer", **EXTRA_LABELS,
+                  "demand_ads": "Efterfrågeannonser", "reviews": "Recensioner", "unique_reviewers": "Unika recensenter"}
 PERIOD_NAMES = {"week": "vecka", "month": "månad", "quarter": "kvartal", "year": "år"}
 LEVEL_NAMES = {"riket": "Riket", "polisregion": "Polisregion", "lan": "Län", "kommun": "Kommun"}
 PARENT_NAMES = {"riket": "övriga riket", "lan": "övriga länet"}
@@ -86,6 +88,8 @@ def _flags(row: TrendRow) -> str:
     flags = []
     if row.censored:
         flags.append(f"censurerad: {CENSORED_NOTE}")
+    if row.before_crawls:
+        flags.append(BEFORE_CRAWLS_NOTE)
     if row.open:
         flags.append("ofullständig period")
     if row.thin:
@@ -154,6 +158,7 @@ def print_trend_table(table: TrendTable) -> None:
                   markup=False)
     if any(row.completeness for row in table.rows):
         console.print(table.caveat, markup=False)
+    print_price_series(table, console)  # price per hour, where the region's sites give prices
 
 
 @click.command("trends")
@@ -161,7 +166,7 @@ def print_trend_table(table: TrendTable) -> None:
 @click.option("--region", help="Region name or code, e.g. Syd, 12, 'Skåne län', 1280 or Malmö (not at riket).")
 @click.option("--period", type=click.Choice(PERIODS), default="month", show_default=True, help="Time period.")
 @click.option("--measure", type=click.Choice(TREND_MEASURES), default="active_ads", show_default=True,
-              help="What to follow.")
+              help="What to follow; demand_ads, reviews and unique_reviewers are the demand side.")
 @click.option("--from", "since", type=click.DateTime(["%Y-%m-%d"]), help="First day (YYYY-MM-DD).")
 @click.option("--to", "until", type=click.DateTime(["%Y-%m-%d"]), help="Last day (YYYY-MM-DD).")
 def trends_command(level: str, region: str | None, period: str, measure: str, since, until) -> None:
