@@ -360,3 +360,38 @@ def protect(
         raise TypeError(f"protect takes CountTable, not {type(table).__name__}")
     members = [table] + [other for other in family if other is not table]
     return protect_family(members, geography, threshold=threshold, **options)[0]
+
+
+# --- quantiles (price per hour) ------------------------------------------------------
+
+QUANTILE_ROUNDING = 50  # SEK: published quantiles are rounded to this, so no single ad's price shows through
+
+
+def _swedish_int(value: int) -> str:
+    return f"{value:,}".replace(",", " ")
+
+
+def protect_quantiles(values: Iterable[int], threshold: int, *, step: int = QUANTILE_ROUNDING,
+                      ) -> tuple[PublishedCell, PublishedCell, PublishedCell]:
+    """First quartile, median and third quartile of one cell's values (one per unit), safe to publish.
+
+    Published only when there are at least `threshold` units (callers pass the stricter signal
+    threshold); each quantile (linear interpolation, as numpy's default) is rounded to the nearest
+    `step`. Otherwise all three are suppressed (".."), as is an empty cell: there is no price to show.
+    """
+    ordered = sorted(values)
+    if threshold < 1 or step < 1:
+        raise ValueError("threshold and step must be at least 1")
+    if len(ordered) < threshold or not ordered:
+        hidden = PublishedCell(None, SUPPRESSED)
+        return hidden, hidden, hidden
+
+    def quantile(q: float) -> PublishedCell:
+        position = q * (len(ordered) - 1)
+        low = int(position)
+        high = min(low + 1, len(ordered) - 1)
+        exact = ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+        rounded = int(exact / step + 0.5) * step
+        return PublishedCell(rounded, _swedish_int(rounded))
+
+    return quantile(0.25), quantile(0.5), quantile(0.75)
