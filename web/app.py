@@ -1,6 +1,7 @@
 """The dashboard and API (FastAPI, server-rendered Jinja2 pages in Swedish), built on web.views and web.source.
 
-Pages: / (riket), /polisregion/{namn}, /lan/{kod}, /kommun/{kod}, /metod, /api-dokumentation,
+Pages: / (riket), /polisregion/{namn}, /lan/{kod}, /kommun/{kod} (supply, signals, flows and the demand
+side), /metod, /api-dokumentation,
 /korningar and /logg (analysts), /logga-in. API under /api/v1/ (OpenAPI at /openapi.json), with a
 session cookie or HTTP Basic. Every number comes from web.source's protected tables; every export,
 download and API export is written to the audit log. No page loads anything from another host.
@@ -389,6 +390,27 @@ def create_app(store, settings, geography, *, demo: bool = False, secret: str | 
         return attachment(data, exports.EXPORT_FORMATS[fmt].media_type,
                           f"lagesbild-signaler-{level}-{period}{exports.EXPORT_FORMATS[fmt].suffix}")
 
+    @app.get("/api/v1/demand/{level}/{filename}", tags=["efterfrågan"],
+             summary="Efterfrågan per region och period som fil: {periodtyp}.{format} (efterfrågeannonser, "
+                     "recensioner, unika recensenter; csv, xlsx, json, kolada, jsonstat)",
+             response_class=Response)
+    def api_demand(level: str, filename: str, request: Request, excel: Excel = False, region: RegionFilter = None,
+                   within_level: WithinLevel = None, within: Within = None, since: Since = None,
+                   until: Until = None, principal: Principal = Depends(need(DOWNLOADS))):
+        period, _, fmt = filename.partition(".")
+        if fmt not in FORMATS:
+            raise NotFound(f"okänt format {fmt!r}; välj {', '.join(FORMATS)}")
+        table = choose_rows(level, period, region, within_level, within, since, until, source.demand_table)
+        context = source.export_context(period, excel=excel and fmt == "csv",
+                                        labels={row.period for row in table.rows})
+        data, _ = render_export(table, geography, fmt, context)
+        spec = exports.EXPORT_FORMATS[fmt]
+        auth.log_event(store, principal, getattr(request.state, "channel", "web"), "download",
+                       describe("efterfrågan ", fmt, excel, level, period, region=region,
+                                inom=f"{within_level}:{within}" if within else None, från=since, till=until))
+        suffix = (f"-{fmt}" if fmt in ("kolada", "jsonstat") else "") + spec.suffix
+        return attachment(data, spec.media_type, f"lagesbild-efterfragan-{level}-{period}{suffix}")
+
     @app.get("/api/v1/flows/{level}/{filename}", tags=["signaler"],
              summary="Flöden mellan polisregioner eller län som fil: {periodtyp}.{format} (csv, xlsx, json)",
              response_class=Response)
@@ -474,6 +496,17 @@ def downloads_for(view) -> dict[str, dict[str, str]]:
         child = f"/api/v1/export/{view.child_level}/{view.period_kind}"
         links["children"] = {fmt: f"{child}.{fmt}?{urlencode(query)}" for fmt in ("csv", "xlsx")}
         links["children"]["excel"] = f"{child}.csv?" + urlencode({**query, "excel": "true"})
+    if view.demand is not None:
+        demand = f"/api/v1/demand/{view.region.level}/{view.period_kind}"
+        links["demand"] = {fmt: f"{demand}.{fmt}" + (f"?{urlencode(own)}" if own else "") for fmt in ("csv", "xlsx")}
+        links["demand"]["excel"] = f"{demand}.csv?" + urlencode({**own, "excel": "true"})
+        if view.demand.child_level and view.selected:
+            query = {"from": view.selected, "to": view.selected}
+            if view.region.level != "riket":
+                query.update(within_level=view.region.level, within=view.region.code)
+            child = f"/api/v1/demand/{view.demand.child_level}/{view.period_kind}"
+            links["demand_children"] = {fmt: f"{child}.{fmt}?{urlencode(query)}" for fmt in ("csv", "xlsx")}
+            links["demand_children"]["excel"] = f"{child}.csv?" + urlencode({**query, "excel": "true"})
     if view.selected:
         window = {"from": view.selected, "to": view.selected}
         signals = f"/api/v1/signals/{view.region.level}/{view.period_kind}"

@@ -1,6 +1,6 @@
 """The printable lägesbild: one region and period, as standalone HTML (printed to PDF by `lagesbild report`).
 
-Headline numbers and their change, charts, tables down to kommun, signals, data-quality notes and a
+Headline numbers and their change, charts, tables down to kommun, the demand side, signals, data-quality notes and a
 methods appendix, all from web.views and web.source (published tables only). The HTML needs nothing
 from any host: charts are inline SVG and the style sheet is embedded.
 """

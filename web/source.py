@@ -16,6 +16,7 @@ from typing import Callable
 from analysis.disclosure import PublishedRow, PublishedTable
 from analysis.periods import PERIODS
 from analysis.completeness import Completeness, site_completeness
+from analysis.demand import load_published_demand_family
 from analysis.disclosure import DisclosureError
 from analysis.mobility import protect_flows
 from analysis.quality import CrawlBreak, crawl_breaks
@@ -126,6 +127,17 @@ class PublishedSource:
         """Protected origin–destination flows between police regions or län."""
         family = self._cached(("flows", FAMILY_OF[period]), lambda: protect_flows(
             self.signal_rows(), self.geography, FAMILY_OF[period], self.settings))
+        return family[(level, period)]
+
+    # --- the demand side (analysis.demand, issue 9; unique reviewers with the signal threshold) -------
+
+    def demand_table(self, level: str, period: str) -> PublishedTable:
+        """Protected efterfrågeannonser, recensioner and unika recensenter per region and period, the whole
+        window's levels and related periods protected together (as the supply family)."""
+        if period not in PERIODS:
+            raise ValueError(f"unknown period {period!r}; use one of {', '.join(PERIODS)}")
+        family = self._cached(("demand_family", FAMILY_OF[period]), lambda: load_published_demand_family(
+            self.store, self.geography, FAMILY_OF[period], settings=self.settings))
         return family[(level, period)]
 
     def runs(self) -> list:

@@ -28,6 +28,7 @@ PERIOD_NOUNS = {"week": "veckan", "month": "månaden", "quarter": "kvartalet", "
 CHILD_LEVEL = {"riket": "polisregion", "polisregion": "lan", "lan": "kommun"}
 RIKET = "SE"
 UNRESOLVED_NAME = "Okänd plats"
+SUPPRESSED_TEXT = ".."
 
 
 class NotFound(LookupError):
@@ -381,6 +382,7 @@ class RegionPage:
     completeness: list = field(default_factory=list)  # analysis.completeness.Completeness, per site
     signals: list = field(default_factory=list)  # (label, shown) for the selected period
     flows: list = field(default_factory=list)  # (other region, in, out) for the selected period
+    demand: "DemandSection | None" = None  # the demand side (issue 9)
 
     @property
     def periods(self) -> list[str]:
@@ -481,7 +483,90 @@ def region_page(source: PublishedSource, level: str, code: str, period: str = "m
                       trend_summary(source, region, period, points),
                       [c for c in source.completeness(level, region.code, period) if c.occasions >= 2],
                       region_signals(source, region, period, chosen) if chosen else [],
-                      region_flows(source, region, period, chosen) if chosen else [])
+                      region_flows(source, region, period, chosen) if chosen else [],
+                      region_demand(source, region, period, chosen, qualities, upto))
+
+
+# --- the demand side (issue 9) --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DemandRow:
+    """One period of a region, or one region in a period: the published demand cells and the number of
+    buyers' ads per active ad, computed from the two published cells (".." when either is protected)."""
+
+    period: str
+    region: RegionRef | None
+    name: str
+    cells: dict[str, PublishedCell]
+    ratio: str
+    quality: PeriodQuality | None = None
+    before_crawls: bool = False  # reviews dated before the first crawl: only those still listed then
+
+    @property
+    def badges(self) -> tuple[Badge, ...]:
+        return self.quality.badges if self.quality else ()
+
+
+@dataclass
+class DemandSection:
+    """Efterfrågeannonser, recensioner and unika recensenter of one region per period, and of the regions
+    one step below in the selected period, from the protected demand tables only."""
+
+    measures: tuple[str, ...]
+    points: list[DemandRow]
+    selected: str | None
+    current: DemandRow | None
+    child_level: str | None
+    children: list[DemandRow]
+    rule: str
+    changes: list[Change] = field(default_factory=list)  # the selected period against the one before
+
+    @property
+    def has_suppressed(self) -> bool:
+        return any(cell.suppressed for row in (*self.points, *self.children) for cell in row.cells.values())
+
+
+def _ratios(source: PublishedSource, level: str, period: str) -> dict[tuple[str, str], str]:
+    from analysis.demand import demand_supply_ratio
+
+    return {(row.period, row.region_code): row.display
+            for row in demand_supply_ratio(source.demand_table(level, period), source.table(level, period))}
+
+
+def region_demand(source: PublishedSource, region: RegionRef, period: str, selected: str | None,
+                  qualities: dict[str, PeriodQuality], upto: str | None = None) -> DemandSection | None:
+    """The demand section of a region page or report; None when the store holds no demand data."""
+    from analysis.trend_table import before_first_crawl
+
+    geography = source.geography
+    table = source.demand_table(region.level, period)
+    if not table.rows:
+        return None
+    ratios = _ratios(source, region.level, period)
+    own = {row.period: row for row in table.rows if row.region_code == region.code
+           and (upto is None or row.period <= upto)}
+    early = before_first_crawl(source.runs(), sorted(own), period)
+    points = [DemandRow(label, region, region.name, own[label].cells, ratios.get((label, region.code), SUPPRESSED_TEXT),
+                        qualities.get(label), label in early) for label in sorted(own)]
+    current = next((p for p in points if p.period == selected), None)
+    child_level, children = None, []
+    below = children_of(geography, region)
+    if below is not None and selected:
+        child_level, codes = below
+        child_ratios = _ratios(source, child_level, period)
+        for row in source.demand_table(child_level, period).rows:
+            if row.period != selected or row.region_code not in codes:
+                continue
+            ref = None if row.region_code == UNRESOLVED else region_ref(geography, child_level, row.region_code)
+            children.append(DemandRow(selected, ref, row.region_name, row.cells,
+                                      child_ratios.get((selected, row.region_code), SUPPRESSED_TEXT)))
+    changes = []
+    if current is not None:
+        previous = shift_period(selected, period, -1)
+        for measure in table.measures:
+            base = own[previous].cells[measure].value if previous in own else None
+            changes.append(Change(measure, selected, current.cells[measure].value, previous, base, previous in own))
+    return DemandSection(table.measures, points, selected, current, child_level, children, table.rule, changes)
 
 
 def hierarchy(geography: Geography) -> list[dict]:

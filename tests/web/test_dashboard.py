@@ -170,6 +170,7 @@ def test_openapi_documents_the_stable_api(analyst):
     assert "/api/v1/export/{level}/{filename}" in docs
 
 
+DEMAND_OF = {"efterfrageannonser": "demand_ads", "recensioner": "reviews", "unika_recensenter": "unique_reviewers"}
 MEASURE_OF = {"aktiva_annonser": "active_ads", "unika_profiler": "unique_profiles",
               "unika_telefonnummer": "unique_phones"}
 
@@ -193,14 +194,15 @@ def test_every_table_downloads_as_csv_and_xlsx_with_the_same_values(analyst, sou
     tree = lxml.html.fromstring(html)
     tables = tree.xpath("//main//table[@id]")
     assert {t.get("id") for t in tables} >= {"tabell-tidsserie", "tabell-underregioner", "tabell-signaler",
-                                             "tabell-floden"}
+                                             "tabell-floden", "tabell-efterfragan",
+                                             "tabell-efterfragan-underregioner"}
     for table in tables:  # every table of data is followed by its download links
         if table.get("id") in ("tabell-trend",):
             continue  # statistics derived from the series, which downloads above it
         links = table.xpath("./following::p[@class='downloads'][1]/a")
         assert [a.text_content() for a in links] == ["CSV", "CSV för Excel", "XLSX"], table.get("id")
     hrefs = [a.get("href") for a in tree.xpath("//p[@class='downloads']/a")]
-    assert len(hrefs) == 12
+    assert len(hrefs) == 18
     for href in hrefs:
         response = analyst.get(href)
         assert response.status_code == 200 and "attachment" in response.headers["content-disposition"]
@@ -213,7 +215,10 @@ def test_every_table_downloads_as_csv_and_xlsx_with_the_same_values(analyst, sou
             else:
                 level = "kommun" if record["kommunkod"] else "lan" if record["lanskod"] else "polisregion"
                 code = record["kommunkod"] or record["lanskod"] or record["polisregion"]
-                if "/signals/" in href:
+                if "/demand/" in href:
+                    cell = source.demand_table(level, "month").cell(record["period"], code,
+                                                                    DEMAND_OF[record["matt"]])
+                elif "/signals/" in href:
                     cell = source.signal_table(level, "month").cell(record["period"], code,
                                                                     signal_measure[record["matt"]])
                 else:

@@ -19,6 +19,11 @@ SITES = ("alpha", "beta")
 TOUR = ("0180", "1480", "1280")  # touring profiles: Stockholm → Göteborg → Malmö, one week per stop
 TOURING = 12  # per site
 PARTIAL_WEEK, FAILED_WEEK = 4, 10  # beta's runs in 2026-09 and 2026-10
+# The demand side (issue 9), on site alpha: buyers' ads per week by kommun (each up two weeks) and reviews.
+REQUESTS = {"1480": 10, "0180": 14, "1280": 6, "1282": 2, None: 1}
+REVIEW_PLACES = ("0180", "0180", "1480", "1480", "1280", "2480")
+REVIEWS_PER_WEEK = 18
+REVIEWERS = 15
 PASSWORDS = {"anna": "analytiker-lösen-1", "kim": "samordnare-lösen-1", "kommun": "export-lösen-123"}
 ROLES = {"anna": auth.ANALYST, "kim": auth.COORDINATOR, "kommun": auth.EXPORT}
 
@@ -42,7 +47,25 @@ def week_ads(site: str, week: int, moment: datetime) -> list[ObservedAd]:
     return ads
 
 
+def week_demand(week: int, moment: datetime) -> tuple[list, list]:
+    """Buyers' ads and reviews alpha shows in a week (reviews written in the six days before the crawl)."""
+    from parsers.demand import ObservedRequest, ObservedReview
+
+    requests = [ObservedRequest("alpha", f"rq-{kommun}-{i}-{(week + i) // 2}", kommun, None if kommun else "none",
+                                moment, None)
+                for kommun, n in REQUESTS.items() for i in range(n)]
+    reviews = []
+    for i in range(REVIEWS_PER_WEEK):
+        number = week * REVIEWS_PER_WEEK + i
+        reviews.append(ObservedReview("alpha", f"rv-{number}", f"rr-{(number * 7) % REVIEWERS}", None,
+                                      REVIEW_PLACES[i % len(REVIEW_PLACES)], None,
+                                      moment - timedelta(hours=6 + 8 * i), moment))
+    return requests, reviews
+
+
 def fill_market(store) -> None:
+    from store import demand as demand_store
+
     for week in range(WEEKS):
         moment = FIRST_WEEK + timedelta(weeks=week)
         for site in SITES:
@@ -53,6 +76,10 @@ def fill_market(store) -> None:
                 continue
             ads = week_ads(site, week, moment)
             repository.add_observations(store, run_id, ads)
+            if site == "alpha":
+                requests, reviews = week_demand(week, moment)
+                demand_store.add_request_observations(store, run_id, requests)
+                demand_store.add_review_events(store, run_id, reviews)
             status = "partial" if site == "beta" and week == PARTIAL_WEEK else "complete"
             repository.finish_run(store, run_id, status, pages=10, items=len(ads), errors=int(status == "partial"),
                                   parse_failures=0, listing_pages=2, finish_reason="finished")
