@@ -22,6 +22,7 @@ from crawler.anonymiser import Tokeniser
 from crawler.keys import KeyRing, read_key_file
 from lagesbild.backfill import SeriesPlan
 from lagesbild.evaluate_signals import score_signals
+from lagesbild.evaluate_trends import LongSeries, score_long_series, trend_failures
 from lagesbild.sandbox.simulation import week_of
 from store.models import Observation
 from store.repository import get_run
@@ -67,8 +68,9 @@ def _stored_sightings(store, run_id: int, observed_at: datetime) -> list[_Sighti
 
 
 def score_series(plan: SeriesPlan, run_ids: list[list[dict[str, Any]]], store, settings: Settings,
-                 geography: Geography) -> dict[str, Any]:
-    """The scorecard of one back-filled series (see the module docstring)."""
+                 geography: Geography, long_series: LongSeries | None = LongSeries()) -> dict[str, Any]:
+    """The scorecard of one back-filled series (see the module docstring); the planted trends on
+    `long_series` as well (None: not scored)."""
     simulation = plan.simulation()
     tokenisers: dict = {}
     truth_rows: list[_Sighting] = []
@@ -156,6 +158,12 @@ def score_series(plan: SeriesPlan, run_ids: list[list[dict[str, Any]]], store, s
     from lagesbild.evaluate_demand import score_demand  # the demand side (issue 9)
 
     scorecard.update(score_demand(plan, run_ids, store, settings, geography))
+    from lagesbild.evaluate_prices import score_prices  # price per hour (issue 6)
+    scorecard.update(score_prices(plan, run_ids, store, settings, geography))
+    if long_series is not None:  # planted trends need a longer, larger series than a back-fill (issue 6)
+        long_card = score_long_series(geography, settings.resolved_home, long_series)
+        scorecard["planted_trends_series"] = long_card["series"]
+        scorecard["planted_trends"] = long_card["trends"]
     scorecard["failures"] = acceptance_failures(scorecard)
     scorecard["passed"] = not scorecard["failures"]
     return scorecard
@@ -239,6 +247,8 @@ def acceptance_failures(scorecard: dict[str, Any]) -> list[str]:
         failures.append(f"{scorecard['double_counted']} ads were counted that the sites do not list")
     if scorecard["series"]["runs"].get("complete", 0) == 0:
         failures.append("no crawl in the series was complete, so nothing could be compared")
+    if scorecard.get("planted_trends"):  # issue 6: on the long series; the crawled one is too short to tell
+        failures += trend_failures(scorecard["planted_trends"], "on the long series")
     if "demand_ads" in scorecard:  # issue 9's limits
         from lagesbild.evaluate_demand import demand_failures
 

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from config.settings import Settings, load_settings, load_settings_geography
+from lagesbild.evaluate_trends import LONG_SERIES_SCALE, LONG_SERIES_WEEKS, LongSeries
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -49,11 +50,15 @@ def _fresh_folder(path: Path) -> None:
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the simulated market.")
 @click.option("--demo", "from_demo", is_flag=True,
               help="Score the series `lagesbild demo` stored in the data folder instead of crawling a new one.")
+@click.option("--trend-weeks", type=click.IntRange(0, 260), default=LONG_SERIES_WEEKS, show_default=True,
+              help="Weeks of the long series the planted trends are scored on (0: skip it).")
+@click.option("--trend-scale", type=click.FloatRange(0, 50, min_open=True), default=LONG_SERIES_SCALE,
+              show_default=True, help="Market size of the long series.")
 @click.option("--json", "as_json", is_flag=True, help="Print the scorecard as one JSON object.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the scorecard JSON (default: <data folder>/evaluation/scorecard.json).")
-def evaluate_command(weeks: int, scale: float, seed: int, from_demo: bool, as_json: bool,
-                     output: Path | None) -> None:
+def evaluate_command(weeks: int, scale: float, seed: int, from_demo: bool, trend_weeks: int, trend_scale: float,
+                     as_json: bool, output: Path | None) -> None:
     """Score what the pipeline stored against the simulated market's truth.
 
     Example: lagesbild evaluate --weeks 6 --json
@@ -85,7 +90,11 @@ def evaluate_command(weeks: int, scale: float, seed: int, from_demo: bool, as_js
         results = run_backfill(plan, eval_settings, store, key, on_week=report)
         runs = [[{"site": o.site, "run_id": o.run_id, "status": o.status} for o in outcomes] for outcomes in results]
     store = open_store(eval_settings.resolved_database_url)
-    scorecard = score_series(plan, runs, store, eval_settings, load_settings_geography(settings))
+    long_series = LongSeries(trend_weeks, trend_scale, plan.seed) if trend_weeks else None
+    if long_series:
+        progress.print(f"Scoring the planted trends on {trend_weeks} weeks of the simulated truth at scale "
+                       f"{trend_scale:g} …")
+    scorecard = score_series(plan, runs, store, eval_settings, load_settings_geography(settings), long_series)
     path = output or eval_settings.resolved_home / (EVALUATION_DIR if from_demo else "") / "scorecard.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(scorecard, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -137,12 +146,17 @@ def print_scorecard(card: dict[str, Any]) -> None:
     console.print(f"Networks F1: {_fmt(card['networks_f1'])}; templates precision: "
                   f"{_fmt(card['templates_precision'])}; touring recall: {_fmt(card['touring_recall'])}; "
                   f"flows between police regions (worst month): {_fmt(card.get('flows_max_rel_error'))}")
-    for trend in card.get("planted_trends", []):
-        estimate = "not estimated" if trend["estimated_change"] is None else (
-            f"{trend['estimated_change']:+.0%} ({trend['ci_low']:+.0%} … {trend['ci_high']:+.0%})")
-        console.print(f"Planted trend {trend['level']} {trend['region']} {trend['true_change']:+.0%}/year: "
-                      f"estimated {estimate}, sign {'right' if trend['detected'] else 'wrong'}, "
-                      f"interval {'covers' if trend['covered'] else 'misses'} the truth")
+    long_series = card.get("planted_trends_series")
+    for key, where in (("planted_trends", f"{long_series['weeks']} weeks at scale {long_series['scale']:g}"
+                        if long_series else ""), ("planted_trends_crawled", "the crawled series")):
+        for trend in card.get(key) or []:
+            estimate = "not estimated" if trend["estimated_change"] is None else (
+                f"{trend['estimated_change']:+.0%} ({trend['ci_low']:+.0%} … {trend['ci_high']:+.0%})")
+            verdict = "detected" if trend["detected"] else (
+                "right sign, not significant" if trend["right_sign"] else "not detected")
+            console.print(f"Planted trend {trend['level']} {trend['region']} {trend['true_change']:+.0%}/year on "
+                          f"{where}: estimated {estimate}, {verdict}, interval "
+                          f"{'covers' if trend['covered'] else 'misses'} the truth")
     if card["passed"]:
         console.print("[green]Acceptance limits met.[/]")
     else:

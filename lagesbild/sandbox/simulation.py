@@ -81,7 +81,7 @@ class PlantedTrend:
     name: str
     level: str  # "riket", "polisregion" or "lan"
     region: str  # polisregion name or länskod; "SE" for riket
-    yearly_change: float = 0.0  # +0.30 = 30 % more arrivals per year, linear from the epoch
+    yearly_change: float = 0.0  # +0.30 = 30 % more arrivals each year than the year before
     seasonal_amplitude: float = 0.0  # ± share around the mean
     peak_week_of_year: int = 28
 
@@ -418,8 +418,8 @@ class Simulation:
             )
             if not applies:
                 continue
-            if trend.yearly_change:
-                factor *= max(0.1, 1.0 + trend.yearly_change * week / 52.0)
+            if trend.yearly_change:  # compounding, so the relative change per year is the same in any window
+                factor *= (1.0 + trend.yearly_change) ** (week / 52.0)
             if trend.seasonal_amplitude:
                 week_of_year = week_start(week).isocalendar().week
                 factor *= 1.0 + trend.seasonal_amplitude * math.cos(

@@ -54,10 +54,22 @@ def test_the_analysis_recovers_adverts_templates_touring_and_flows(evaluated):
     assert card["touring_recall"] >= 0.9
     assert card["flows_max_rel_error"] is not None and card["flows_max_rel_error"] <= 0.05
     assert card["networks_f1"] is not None and card["networks_f1"] >= 0.8  # short series: see the README
-    [syd] = [t for t in card["planted_trends"] if t["region"] == "Syd"]
-    assert syd["true_change"] == 0.3 and "ci_low" in syd  # estimated, not asserted: too few weeks to detect
+    [crawled] = [t for t in card["planted_trends_crawled"] if t["region"] == "Syd"]
+    assert crawled["true_change"] == 0.3 and "ci_low" in crawled  # estimated, not asserted: too few weeks
     assert card["series"]["runs"]["complete"] >= 12
     assert card["series"]["runs"]["failed"] >= 2  # the outage and the closed site
+
+
+def test_planted_trends_are_detected_on_the_long_series(evaluated):
+    home, card = evaluated
+    assert card["planted_trends_series"]["weeks"] == 104 and card["planted_trends_series"]["scale"] == 20
+    trends = {t["region"]: t for t in card["planted_trends"]}
+    syd, vasterbotten = trends["Syd"], trends["24"]
+    assert syd["true_change"] == 0.3 and syd["detected"] and syd["ci_low"] > 0
+    assert syd["ci_low"] <= 0.3 <= syd["ci_high"] and syd["covered"]
+    assert vasterbotten["true_change"] == -0.3 and vasterbotten["detected"] and vasterbotten["ci_high"] < 0
+    assert not any("planted trend" in failure for failure in card["failures"])
+    assert not list(home.glob("**/trend-series-*"))  # the scratch store is gone
 
 
 def test_evaluation_never_touches_the_users_data(evaluated):
@@ -76,7 +88,7 @@ def _copy_as_home(evaluated, tmp_path):
 
 def test_reading_a_stored_series_gives_the_same_score(evaluated, tmp_path):
     copy = _copy_as_home(evaluated, tmp_path)
-    result = run_cli("evaluate", "--demo", "--json", home=copy)
+    result = run_cli("evaluate", "--demo", "--json", "--trend-weeks", "0", home=copy)
     assert result.returncode == 0, result.stderr
     again = json.loads(result.stdout)
     assert again["active_ads"] == evaluated[1]["active_ads"]
@@ -95,7 +107,7 @@ def test_lost_and_phantom_ads_fail_the_evaluation(evaluated, tmp_path):
             "INSERT INTO observation (run_id, site_id, ad_token, category, observed_at) "
             "SELECT run_id, site_id, 'phantom-token', category, observed_at FROM observation WHERE run_id = ? LIMIT 1",
             (run_id,))
-    result = run_cli("evaluate", "--demo", "--json", home=copy)
+    result = run_cli("evaluate", "--demo", "--json", "--trend-weeks", "0", home=copy)
     assert result.returncode == 1
     card = json.loads(result.stdout)
     assert card["missed"] == len(lost)
@@ -156,7 +168,7 @@ def test_lost_buyers_ads_and_reviews_fail_the_evaluation(evaluated, tmp_path):
     with sqlite3.connect(copy / "lagesbild.db") as db:
         db.execute("DELETE FROM review_event WHERE id % 10 = 0")
         db.execute("DELETE FROM request_observation WHERE id % 5 = 0")
-    result = run_cli("evaluate", "--demo", "--json", home=copy)
+    result = run_cli("evaluate", "--demo", "--json", "--trend-weeks", "0", home=copy)
     assert result.returncode == 1
     card = json.loads(result.stdout)
     assert card["reviews"]["riket_rel_error"] > 0.02 and card["demand_ads"]["riket_rel_error"] > 0.01

@@ -85,7 +85,7 @@ def test_bad_arguments_are_one_line_errors(crawled_home, args):
 def series(tmp_path_factory):
     """A six-week back-fill at half scale, planted incidents included, with every sighting's truth."""
     home = tmp_path_factory.mktemp("signals-home")
-    result = run_cli("evaluate", "--weeks", "6", "--scale", "0.5", "--json", home=home, timeout=900)
+    result = run_cli("evaluate", "--weeks", "6", "--scale", "0.5", "--json", "--trend-weeks", "0", home=home, timeout=900)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     scratch = home / "evaluation"
     store = open_store(f"sqlite:///{scratch / 'lagesbild.db'}")

@@ -140,6 +140,12 @@ def test_planted_trends_shape_the_arrival_rate(simulation):
         assert simulation.arrival_rate(a_year_later, vasterbotten) < simulation.arrival_rate(week, vasterbotten)
         assert simulation.arrival_rate(a_year_later, stockholm) == pytest.approx(  # season only
             simulation.arrival_rate(week, stockholm), rel=0.03)
+    for week in (-30, 10, 90):  # compounding: the same +30 % relative to the rest in every year
+        season = simulation.arrival_rate(week + 52, stockholm) / simulation.arrival_rate(week, stockholm)
+        growth = simulation.arrival_rate(week + 52, syd) / simulation.arrival_rate(week, syd) / season
+        assert growth == pytest.approx(1.30, rel=1e-6)
+        decline = simulation.arrival_rate(week + 52, vasterbotten) / simulation.arrival_rate(week, vasterbotten)
+        assert decline / season == pytest.approx(0.70, rel=1e-6)
     summer, winter = parse_week("2025-W28"), parse_week("2025-W02")
     assert simulation.arrival_rate(summer, stockholm) > simulation.arrival_rate(winter, stockholm)
 
