@@ -151,7 +151,8 @@ def sites_check(name: str) -> None:
     table = Table(title="Extracted from one detail page (identifiers already tokenised)")
     table.add_column("field")
     table.add_column("value")
-    for field in ("ad_token", "profile_token", "phone_token", "kommun_code", "unresolved_reason", "category", "posted_at"):
+    for field in ("ad_token", "profile_token", "phone_token", "kommun_code", "unresolved_reason", "category", "posted_at",
+                  "price_per_hour"):
         value = getattr(observed, field)
         table.add_row(field, "—" if value is None else str(value))
     console.print(table)

@@ -193,3 +193,10 @@ def test_counts_and_exports_show_the_protected_demand_measures(evaluated, tmp_pa
     shown = [row for row in rows if row["varde"] not in ("..", "")]
     assert shown and all(int(row["varde"]) == 0 or int(row["varde"]) >= 5 for row in shown)
     assert all(int(r["varde"]) == 0 or int(r["varde"]) >= 10 for r in shown if r["matt"] == "unika_recensenter")
+
+
+def test_price_per_hour_median_matches_the_pages(evaluated):
+    _, card = evaluated
+    by_month = card["price_median_rel_error_by_month"]
+    assert by_month and all(error is not None for error in by_month.values())  # published every month
+    assert card["price_median_rel_error"] == max(by_month.values()) <= 0.02  # within rounding to 50 kr
