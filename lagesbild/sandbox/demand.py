@@ -45,8 +45,9 @@ def demand_trend() -> "PlantedTrend":
     return PlantedTrend("efterfrågan ökar", "riket", "SE", yearly_change=0.40)
 
 
-# Buyer ad wording: {city} is the buyer's place. Each has one or more request cues of
-# config/lexicons/demand.yaml; the last ones are written in English.
+# Buyer ad wording: {city} is the buyer's place. Every text has one or more request cues of
+# config/lexicons/demand.yaml; titles need not (a buyer may write "Söker sällskap ikväll", which is also how
+# offers talk), and some texts borrow an offer's words ("Söker du extrapengar?") or are written in English.
 REQUEST_TITLES = (
     "Man söker tjej i {city}",
     "Söker tjej för diskret träff – {city}",
@@ -56,6 +57,11 @@ REQUEST_TITLES = (
     "Söker escort i {city}",
     "Looking for a girl in {city} tonight",
     "Herre söker ung tjej, {city}",
+    "Looking for a girl tonight – {city}",
+    "Want to meet a nice girl in {city}",
+    "Söker sällskap ikväll i {city}",
+    "Söker du extrapengar? {city}",
+    "Any girl in {city} who wants to meet?",
 )
 REQUEST_TEXTS = (
     "Trevlig och diskret man, {age} år, söker tjej för träffar i {city}. Betalar bra för rätt person. Hör av dig här.",
@@ -65,6 +71,12 @@ REQUEST_TEXTS = (
     "Gift man söker diskret sällskap dagtid. Betalar bra. Skriv vad du tar.",
     "Looking for a discreet girl for a few hours. Will pay well. Send me a message here.",
     "Söker kvinna för regelbundna träffar mot ersättning. Är {age} år och vårdad.",
+    "Want to meet a discreet girl in {city} tonight. I can pay well. Message me here.",
+    "Man, {age}, söker sällskap ikväll i {city}. Betalar bra för rätt tjej.",
+    "Söker du extrapengar? Trevlig herre i {city} vill ses en kväll, gärna redan i helgen.",
+    "Want to meet a girl tonight, {city} or nearby. Discreet, message me here.",
+    "Looking for a girl tonight, {city} or nearby. Can pay, discretion assured.",
+    "Vill du tjäna extra? Vårdad man på {age} år söker tjej för diskreta träffar.",
 )
 REQUEST_CATEGORIES = ("Kvinna", "Kvinna", "Kvinna", "Trans", "Man")  # whom the buyer looks for
 

@@ -188,16 +188,19 @@ ADVERT_TITLES_WITH_CITY = (
     "{name} besöker {city} några dagar", "Mysig kväll med {name} i {city}", "Tillbaka i {city} – {name}",
     "Helgsällskap i {city} med {name}", "{name} i {city} – sällskap till middag", "{name} finns i {city} denna vecka",
     "Lugna stunder i {city} med {name}", "{name} tar emot i {city}", "Middag och samtal i {city} – {name}",
+    "Söker du sällskap i {city}? – {name}", "{name} söker trevliga män i {city}",
     "{name} ({age}) i centrala {city}", "Sällskap för kvällen i {city}: {name}", "{name} välkomnar dig i {city}",
 )
 ADVERT_TITLES_ANYWHERE = (
     "Diskret träff med {name}", "{name}, {age}, ny på sidan", "{name} – reser i hela landet",
     "Sällskap och samtal med {name}", "{name} tar emot bokningar nu", "Glad och social – {name}, {age}",
     "Trevligt sällskap – {name}", "{name} söker nya bekantskaper", "En lugn stund med {name}",
+    "Söker du sällskap ikväll? {name} finns här", "Want to meet me? {name}, {age}",
 )
 ADVERT_TITLES_COUPLE = (
     "{name} – trevligt par i {city}", "Paret {name} söker sällskap i {city}", "{name}, par på besök i {city}",
     "Glatt par i {city} – {name}", "{name} välkomnar er i {city}", "Middag och sällskap i {city} med paret {name}",
+    "Söker ni sällskap i {city}? Paret {name}",
 )
 ADVERT_TITLES_COUPLE_ANYWHERE = (
     "Diskret par – {name}", "{name}, nytt par på sidan", "Paret {name} reser i hela landet",
@@ -272,6 +275,14 @@ ADVERT_CLOSINGS = (
     "Ring eller sms:a så bestämmer vi en tid.", "Ser fram emot att höra av dig.", "Varmt välkommen!",
     "Kram och hoppas vi ses.", "Ha en fin dag så länge.", "Tveka inte att höra av dig.", "Vi hörs!",
 )
+# Offers that borrow a buyer's words ("söker", "looking for a girl", "want to meet", "generös man"): the
+# lexicon's masks must keep them offers (issue 9). One in three adverts ends with one of them.
+ADVERT_CLOSINGS_ASKING = (
+    "Söker du en lugn stund? Hör av dig.", "Jag söker trevliga och respektfulla män.",
+    "Passar dig som söker en tjej med värme och humor.", "Are you looking for a girl tonight? Send me a message.",
+    "Do you want to meet? Send me a message.", "Söker en generös man som vill bli bortskämd.",
+    "Du som vill träffa en tjej med glimten i ögat är välkommen.", "Looking for company? I am looking for you.",
+)
 
 # The four ad features of the validation study (see config/lexicons/), planted with truth.
 AD_FEATURES = ("obscured_phone", "ethnicity", "youth", "trust")
@@ -345,7 +356,8 @@ def compose_advert(rng: random.Random, *, couple: bool, has_city: bool, features
     else:
         parts = [rng.choice(ADVERT_OPENINGS), *rng.sample(ADVERT_ABOUT, 2), rng.choice(ADVERT_OFFERS),
                  rng.choice(ADVERT_PLACES if has_city else ADVERT_NOWHERE)]
-    parts += [rng.choice(ADVERT_PRACTICAL), rng.choice(ADVERT_CLOSINGS)]
+    closing = rng.choice(ADVERT_CLOSINGS_ASKING) if rng.random() < 1 / 3 else rng.choice(ADVERT_CLOSINGS)
+    parts += [rng.choice(ADVERT_PRACTICAL), closing]
     for feature in sorted(features):
         sentence = rng.choice(FEATURE_SENTENCES[feature])
         if feature == "obscured_phone":

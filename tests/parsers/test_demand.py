@@ -35,6 +35,13 @@ def load(case: Path) -> tuple[str, str, datetime, dict]:
     ("Diskret träff", "Gift man, 52, vill träffa en tjej dagtid. Betalar bra."),
     ("Looking for a girl in Malmö tonight", "Will pay well."),
     (None, "SÖKER  TJEJ för regelbundna träffar mot ersättning"),
+    ("Want to meet a nice girl in Lund", "Discreet, message me here."),
+    ("Looking for a girl tonight – Umeå", ""),
+    ("Any girl in Kiruna who wants to meet?", "Can pay, discretion assured."),
+    ("Söker sällskap ikväll i Gävle", "Man, 45, söker sällskap ikväll. Betalar bra för rätt tjej."),
+    ("Söker du extrapengar? Borås", "Trevlig herre vill ses en kväll, gärna redan i helgen."),
+    ("Diskret", "Vill du tjäna extra? Vårdad man söker diskreta träffar."),
+    ("Do you want to meet a generous man tonight?", ""),
 ])
 def test_request_wordings_are_requests(wording):
     assert classify_wording(*wording) == REQUEST
@@ -47,6 +54,12 @@ def test_request_wordings_are_requests(wording):
     ("Are you looking for a relaxing evening?", "Incall and outcall. Book me today."),
     ("Ny tjej i Göteborg", "Hej, jag heter Mia. Äkta bilder."),
     (None, None),
+    ("Söker du sällskap i Lund? – Mia", "Jag söker trevliga och respektfulla män."),
+    ("Ella söker trevliga män i Gävle", "Passar dig som söker en tjej med värme och humor."),
+    ("Want to meet me? Nora, 29", "Are you looking for a girl tonight? Send me a message."),
+    ("Trevligt sällskap – Jolina", "Söker en generös man som vill bli bortskämd."),
+    ("Middag och samtal i Hylte", "Du som vill träffa en tjej med glimten i ögat är välkommen."),
+    ("Glad och social – Freja", "Do you want to meet? Send me a message. Looking for company? I am looking for you."),
 ])
 def test_offers_stay_offers_even_when_they_say_soker(wording):
     assert classify_wording(*wording) == OFFER
@@ -78,6 +91,27 @@ def test_the_classifier_agrees_with_the_simulated_truth():
             right += classify_wording(listing.ad.title, listing.ad.text) == listing.ad.kind
     assert total > 200 and any(lst.ad.kind == "request" for lst in market.requests)
     assert right / total >= 0.99
+
+
+def test_the_simulated_wording_needs_the_masks_and_the_new_cues(tmp_path):
+    """Without the masks and cues of lexicon version 2 the simulated offers and buyers' ads would be misread:
+    the simulation is hard enough to test the lexicon, not only the easy phrases."""
+    from lagesbild.sandbox.simulation import occasion, simulation_for
+
+    bundled = load_demand_lexicon()
+    assert bundled.version >= 2
+    masks_removed = bundled.model_copy(update={
+        "offer_masks": {lang: [m for m in masks if m not in ("du som vill träffa", "söker en generös man",
+                                                             "do you want to meet", "want to meet me",
+                                                             "looking for you")]
+                        for lang, masks in bundled.offer_masks.items()},
+        "request_cues": {lang: [c for c in cues if c not in ("want to meet", "extrapengar", "can pay")]
+                         for lang, cues in bundled.request_cues.items()}})
+    market = simulation_for(3, 0.5).market_at(occasion(90))
+    ads = [*market.listings, *market.requests]
+    right = sum(classify_wording(lst.ad.title, lst.ad.text) == lst.ad.kind for lst in ads)
+    weaker = sum(classify_wording(lst.ad.title, lst.ad.text, masks_removed) == lst.ad.kind for lst in ads)
+    assert right / len(ads) >= 0.99 and weaker < right - 2
 
 
 def test_a_broken_lexicon_is_a_one_line_config_error(tmp_path):
