@@ -50,9 +50,10 @@ from store.columnar import list_run_info
 SUPPLY_TREND_MEASURES = ("active_ads", "new_ads", "unique_profiles", "unique_phones")
 TREND_MEASURES = (*SUPPLY_TREND_MEASURES, *DEMAND_MEASURES)
 # Reviews are dated by their own date, so they reach back before the first crawl, which sees only the reviews
-# still listed then: periods that began before it are flagged and left out of changes and trends.
+# still listed then: periods that began before it are flagged and left out of changes and trends. Buyers' ads
+# share their table, so periods wholly before the first crawl show none; those are flagged too.
 DATED_BEFORE_CRAWLS = frozenset({"reviews", "unique_reviewers"})
-BEFORE_CRAWLS_NOTE = "före första insamlingen: bara de recensioner som ännu visades då syns"
+BEFORE_CRAWLS_NOTE = "före första insamlingen: ofullständig period"
 
 
 @dataclass(frozen=True)
@@ -126,14 +127,15 @@ def open_periods(labels: list[str], period: str, since: date | None, until: date
     return cut & set(labels)
 
 
-def before_first_crawl(runs, labels: list[str], period: str) -> set[str]:
-    """The periods that began before the first counted crawl (all of them when nothing was crawled)."""
+def before_first_crawl(runs, labels: list[str], period: str, started: bool = True) -> set[str]:
+    """The periods that ended before the first counted crawl and, with `started`, the one it began in when
+    the crawl came after its first day (all of them when nothing was crawled)."""
     days = [local_date(run.observed_at) for run in runs if run.status in repository.USABLE_STATUSES]
     if not days:
         return set(labels)
     first = min(days)
     return {label for label in labels if label < period_label(first, period)
-            or (label == period_label(first, period) and period_start_day(first, period) < first)}
+            or (started and label == period_label(first, period) and period_start_day(first, period) < first)}
 
 
 def load_trend_table(
@@ -183,7 +185,7 @@ def load_trend_table(
     by_period = breaks_by_period(crawl_breaks(runs, period))
     cut = open_periods(labels, period, since, until)
     thin = thin_periods(occasions_by_period(runs, period))
-    early = before_first_crawl(runs, labels, period) if measure in DATED_BEFORE_CRAWLS else set()
+    early = before_first_crawl(runs, labels, period, measure in DATED_BEFORE_CRAWLS) if demand else set()
     comparable = [label not in cut and label not in thin and label != censored and label not in early
                   for label in labels]
     values = [cell.value if ok else None for cell, ok in zip(cells, comparable)]

@@ -545,7 +545,7 @@ def region_demand(source: PublishedSource, region: RegionRef, period: str, selec
     ratios = _ratios(source, region.level, period)
     own = {row.period: row for row in table.rows if row.region_code == region.code
            and (upto is None or row.period <= upto)}
-    early = before_first_crawl(source.runs(), sorted(own), period)
+    early = before_first_crawl(source.runs(), sorted(own), period)  # as for reviews: the strictest
     points = [DemandRow(label, region, region.name, own[label].cells, ratios.get((label, region.code), SUPPRESSED_TEXT),
                         qualities.get(label), label in early) for label in sorted(own)]
     current = next((p for p in points if p.period == selected), None)
