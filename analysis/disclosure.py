@@ -205,6 +205,9 @@ def suppression_pattern(
                     work.append(relation)
 
     close_structurally(sorted(suppressed, key=repr))
+    # Suppressed cells are at least 1, except cells hidden from the start (`initial`) that may be 0
+    # (new ads where active ads are hidden): there the attacker, too, must allow 0.
+    floor = 0 if any(values[cell] == 0 for cell in suppressed) else 1
     # Two attackers: an informed one that knows every nearly additive relation's exact sum, and the
     # audit's, which only reads the published numbers.
     strong_cache: dict = {}
@@ -212,10 +215,10 @@ def suppression_pattern(
     while True:
         known = {cell: value for cell, value in values.items() if cell not in suppressed}
         exposed = cell_intervals(known, suppressed, relations, only_recoverable=True, truth=values,
-                                 cache=strong_cache, rough=True)
+                                 cache=strong_cache, rough=True, floor=floor)
         if not exposed:
             exposed = cell_intervals(known, suppressed, relations, only_recoverable=True, cache=audit_cache,
-                                     rough=True, skip_if_weaker=values)
+                                     rough=True, skip_if_weaker=values, floor=floor)
         if not exposed:
             return frozenset(suppressed)
         added = []
