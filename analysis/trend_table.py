@@ -227,6 +227,7 @@ def load_trend_table(
         rows=tuple(rows), slope=theil_sen(values, PERIODS_PER_YEAR[period]),
         trend_test=mann_kendall(values, SEASON.get(period)), events=tuple(events), rule=table.rule,
         method=table.method,
-        prices=region_price_series(store, geography, level, region, period, since, until, settings),
+        prices=None if demand else region_price_series(store, geography, level, region, period, since, until,
+                                                       settings),  # offer prices, beside supply measures only
     )
 
