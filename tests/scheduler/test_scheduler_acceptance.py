@@ -251,14 +251,15 @@ def test_a_layout_change_makes_the_next_run_suspect_and_alerts(sandbox, tmp_path
 @pytest.mark.timeout(120)
 def test_the_child_is_stopped_at_its_time_limit_and_memory_cap(sandbox, tmp_path, monkeypatch, webhook_sink):
     home, sites = tmp_path / "home", tmp_path / "sites"
-    site_config(sites, delay_s=0.5, concurrency=1, autothrottle=False)
+    site_config(sites, delay_s=1.0, concurrency=1, autothrottle=False)  # a crawl of well over a minute
     init_keys(home)
     for name, value in cli_env(home, sandbox_url=sandbox.url, sites_dir=str(sites),
                                alert_webhook_url=webhook_sink.url).items():
         monkeypatch.setenv(name, value)
     site = get_site(sites, SITE)
     with database(home) as store:
-        slow = jobs.supervise_crawl(site, Settings(home=home, crawl_timeout_s=4), store)
+        # Long enough for the child to start its run on a loaded machine, far shorter than the crawl.
+        slow = jobs.supervise_crawl(site, Settings(home=home, crawl_timeout_s=15), store)
         assert slow.process.timed_out and slow.runs
         assert all(run.status in ("failed", "partial", "suspect") for run in slow.runs)
         tiny = jobs.supervise_crawl(site, Settings(home=home, crawl_memory_mb=64), store)
