@@ -33,6 +33,7 @@ from store.repository import (
     _insert_ignoring,
     _optional_utc,
     _session,
+    observed_between,
     frozen_period_spans,
 )
 
@@ -148,10 +149,7 @@ def iter_request_rows(target: StoreOrSession, *, since: datetime | None = None, 
         statement = statement.where(CrawlRun.status.in_(tuple(statuses)))
     if finished_by is not None:
         statement = statement.where(RequestObservation.run_id.in_(_finished_runs(finished_by)))
-    if since is not None:
-        statement = statement.where(RequestObservation.observed_at >= to_naive_utc(since))
-    if until is not None:
-        statement = statement.where(RequestObservation.observed_at < to_naive_utc(until))
+    statement = observed_between(statement, RequestObservation.observed_at, since, until)
     with _session(target) as session:
         for row in session.exec(statement):
             yield RequestRow(*row)

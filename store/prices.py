@@ -11,8 +11,8 @@ from typing import NamedTuple
 
 from sqlalchemy import select
 
-from store.models import CrawlRun, Observation, to_naive_utc
-from store.repository import _STREAM_CHUNK, USABLE_STATUSES, StoreOrSession, _session
+from store.models import CrawlRun, Observation
+from store.repository import _STREAM_CHUNK, USABLE_STATUSES, StoreOrSession, _session, observed_between
 
 
 class PriceRow(NamedTuple):
@@ -39,10 +39,7 @@ def iter_price_rows(
         .order_by(Observation.observed_at, Observation.id)
         .execution_options(yield_per=_STREAM_CHUNK)
     )
-    if since is not None:
-        statement = statement.where(Observation.observed_at >= to_naive_utc(since))
-    if until is not None:
-        statement = statement.where(Observation.observed_at < to_naive_utc(until))
+    statement = observed_between(statement, Observation.observed_at, since, until)
     with _session(target) as session:
         for row in session.exec(statement):
             yield PriceRow(*row)

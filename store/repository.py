@@ -299,6 +299,15 @@ def _count_run_observations(session: Session, run_id: int) -> int:
     return session.exec(statement).scalar_one()
 
 
+def observed_between(statement, column, since: datetime | None, until: datetime | None):
+    """`statement` limited to since <= column < until (either bound may be None)."""
+    if since is not None:
+        statement = statement.where(column >= to_naive_utc(since))
+    if until is not None:
+        statement = statement.where(column < to_naive_utc(until))
+    return statement
+
+
 def add_observations(target: StoreOrSession, run_id: int, observations: Iterable[ObservedAd]) -> int:
     """Store a run's observations in one transaction; return how many rows were new.
 
@@ -461,10 +470,7 @@ def iter_observation_rows(
         .order_by(Observation.id)
         .execution_options(yield_per=_STREAM_CHUNK)
     )
-    if since is not None:
-        statement = statement.where(Observation.observed_at >= to_naive_utc(since))
-    if until is not None:
-        statement = statement.where(Observation.observed_at < to_naive_utc(until))
+    statement = observed_between(statement, Observation.observed_at, since, until)
     if finished_by is not None:
         statement = statement.where(CrawlRun.finished_at <= to_naive_utc(finished_by))
     with _session(target) as session:
@@ -1174,10 +1180,7 @@ def iter_signal_rows(
         .order_by(Observation.observed_at, Observation.id)
         .execution_options(yield_per=_STREAM_CHUNK)
     )
-    if since is not None:
-        statement = statement.where(Observation.observed_at >= to_naive_utc(since))
-    if until is not None:
-        statement = statement.where(Observation.observed_at < to_naive_utc(until))
+    statement = observed_between(statement, Observation.observed_at, since, until)
     with _session(target) as session:
         for row in session.exec(statement):
             yield SignalRow(*row)
