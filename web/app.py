@@ -483,38 +483,31 @@ def series_json(view) -> dict:
     }
 
 
+def _file_links(path: str, query: dict[str, str]) -> dict[str, str]:
+    """CSV, XLSX and Excel-CSV links of one download."""
+    suffix = f"?{urlencode(query)}" if query else ""
+    return {"csv": f"{path}.csv{suffix}", "xlsx": f"{path}.xlsx{suffix}",
+            "excel": f"{path}.csv?" + urlencode({**query, "excel": "true"})}
+
+
 def downloads_for(view) -> dict[str, dict[str, str]]:
     """CSV and XLSX links of the tables on a region page."""
-    base = f"/api/v1/export/{view.region.level}/{view.period_kind}"
-    own = {"region": view.region.code} if view.region.level != "riket" else {}
-    links = {"series": {fmt: f"{base}.{fmt}" + (f"?{urlencode(own)}" if own else "") for fmt in ("csv", "xlsx")}}
-    links["series"]["excel"] = f"{base}.csv?" + urlencode({**own, "excel": "true"})
+    level, kind = view.region.level, view.period_kind
+    own = {"region": view.region.code} if level != "riket" else {}
+    children = {"from": view.selected, "to": view.selected}
+    if level != "riket":
+        children.update(within_level=level, within=view.region.code)
+    links = {"series": _file_links(f"/api/v1/export/{level}/{kind}", own)}
     if view.child_level and view.selected:
-        query = {"from": view.selected, "to": view.selected}
-        if view.region.level != "riket":
-            query.update(within_level=view.region.level, within=view.region.code)
-        child = f"/api/v1/export/{view.child_level}/{view.period_kind}"
-        links["children"] = {fmt: f"{child}.{fmt}?{urlencode(query)}" for fmt in ("csv", "xlsx")}
-        links["children"]["excel"] = f"{child}.csv?" + urlencode({**query, "excel": "true"})
+        links["children"] = _file_links(f"/api/v1/export/{view.child_level}/{kind}", children)
     if view.demand is not None:
-        demand = f"/api/v1/demand/{view.region.level}/{view.period_kind}"
-        links["demand"] = {fmt: f"{demand}.{fmt}" + (f"?{urlencode(own)}" if own else "") for fmt in ("csv", "xlsx")}
-        links["demand"]["excel"] = f"{demand}.csv?" + urlencode({**own, "excel": "true"})
+        links["demand"] = _file_links(f"/api/v1/demand/{level}/{kind}", own)
         if view.demand.child_level and view.selected:
-            query = {"from": view.selected, "to": view.selected}
-            if view.region.level != "riket":
-                query.update(within_level=view.region.level, within=view.region.code)
-            child = f"/api/v1/demand/{view.demand.child_level}/{view.period_kind}"
-            links["demand_children"] = {fmt: f"{child}.{fmt}?{urlencode(query)}" for fmt in ("csv", "xlsx")}
-            links["demand_children"]["excel"] = f"{child}.csv?" + urlencode({**query, "excel": "true"})
+            links["demand_children"] = _file_links(f"/api/v1/demand/{view.demand.child_level}/{kind}", children)
     if view.selected:
         window = {"from": view.selected, "to": view.selected}
-        signals = f"/api/v1/signals/{view.region.level}/{view.period_kind}"
-        links["signals"] = {fmt: f"{signals}.{fmt}?" + urlencode({**own, **window}) for fmt in ("csv", "xlsx")}
-        links["signals"]["excel"] = f"{signals}.csv?" + urlencode({**own, **window, "excel": "true"})
-        flows = f"/api/v1/flows/{view.region.level}/{view.period_kind}"
-        links["flows"] = {fmt: f"{flows}.{fmt}?" + urlencode(window) for fmt in ("csv", "xlsx")}
-        links["flows"]["excel"] = f"{flows}.csv?" + urlencode({**window, "excel": "true"})
+        links["signals"] = _file_links(f"/api/v1/signals/{level}/{kind}", {**own, **window})
+        links["flows"] = _file_links(f"/api/v1/flows/{level}/{kind}", window)
     return links
 
 
