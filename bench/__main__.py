@@ -19,7 +19,7 @@ from bench.trends import trend_figure
 from config.geo import load_geography
 from config.settings import BUNDLED_SITES_DIR
 from config.sites import load_site
-from lagesbild.sandbox.server import SandboxServer
+from sandbox.server import SandboxServer
 from parsers.pages import parse_detail
 from parsers.records import ObservedAd
 from store import open_store, repository

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from config.settings import load_settings
-from lagesbild.piiscan import needles_from_truth, phone_forms, scan
+from evaluation.piiscan import needles_from_truth, phone_forms, scan
 
 console = Console()
 

@@ -185,10 +185,10 @@ def _dry_run_key(settings: Settings):
 def sandbox_serve(port: int, seed: int, week: str | None, as_of: str | None, scale: float,
                   faults_file: Path | None) -> None:
     """Serve the fictional sandbox sites on 127.0.0.1 until Ctrl-C.  Example: lagesbild sandbox serve --week 2026-W30"""
-    from lagesbild.sandbox.market import build_market
-    from lagesbild.sandbox.server import SandboxServer
+    from sandbox.market import build_market
+    from sandbox.server import SandboxServer
 
-    from lagesbild.sandbox.faults import FaultPlan
+    from sandbox.faults import FaultPlan
 
     faults = FaultPlan.from_yaml(faults_file) if faults_file else None  # a bad file: one-line ConfigError
     moment = sandbox_moment(week, as_of)
@@ -206,7 +206,7 @@ def sandbox_serve(port: int, seed: int, week: str | None, as_of: str | None, sca
 
 def sandbox_moment(week: str | None, as_of: str | None) -> datetime | None:
     """The moment --week or --as-of names (None = now); a bad value is a usage error."""
-    from lagesbild.sandbox.simulation import occasion, parse_week
+    from sandbox.simulation import occasion, parse_week
 
     if week and as_of:
         raise click.UsageError("give --week or --as-of, not both")
@@ -463,7 +463,7 @@ def series_options(default_weeks: int):
 
 def report_week(moment: datetime, outcomes: list) -> None:
     """One progress line per back-filled week."""
-    from lagesbild.sandbox.simulation import week_of
+    from sandbox.simulation import week_of
 
     colour = {"complete": "green", "partial": "yellow", "failed": "red", "suspect": "yellow"}
     parts = [f"{o.site} [{colour.get(o.status, 'white')}]{o.status}[/] {o.items} ads" for o in outcomes]
@@ -478,7 +478,7 @@ def demo(weeks: int, scale: float, seed: int) -> None:
     Example: lagesbild demo --weeks 26
     """
     from crawler.runner import study_period_key
-    from lagesbild.backfill import plan_series, run_backfill
+    from evaluation.series import plan_series, run_backfill
 
     settings = load_settings()
     store = _open_store(settings)

@@ -5,7 +5,7 @@ from config.errors import ConfigError
 from crawler.browser import BrowserNotFound
 from crawler.keys import KeyFileError
 from store.errors import StoreError
-from lagesbild.backfill import SeriesNotFound
+from evaluation.series import SeriesNotFound
 from store.repository import LeaseHeld
 
 # Exit code 2 for bad input (config, arguments), 1 for everything the environment got wrong.

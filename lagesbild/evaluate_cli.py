@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from config.settings import Settings, load_settings, load_settings_geography
-from lagesbild.evaluate_trends import LONG_SERIES_SCALE, LONG_SERIES_WEEKS, LongSeries
+from evaluation.trends import LONG_SERIES_SCALE, LONG_SERIES_WEEKS, LongSeries
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -64,8 +64,8 @@ def evaluate_command(weeks: int, scale: float, seed: int, from_demo: bool, trend
     Example: lagesbild evaluate --weeks 6 --json
     """
     from crawler.runner import study_period_key
-    from lagesbild.backfill import plan_series, read_manifest, run_backfill
-    from lagesbild.evaluate import score_series
+    from evaluation.series import plan_series, read_manifest, run_backfill
+    from evaluation.scorecard import score_series
     from store.db import open_store
 
     settings = load_settings()

@@ -22,7 +22,7 @@ from analysis.counts import LEVELS
 from analysis.queries import load_counts
 from config.geo import load_geography
 from config.settings import BUNDLED_SITES_DIR
-from lagesbild.sandbox.faults import (
+from sandbox.faults import (
     CrashTabFault,
     EndlessPaginationFault,
     FaultPlan,
@@ -35,8 +35,8 @@ from lagesbild.sandbox.faults import (
     TruncateFault,
     classify,
 )
-from lagesbild.sandbox.market import build_market
-from lagesbild.sandbox.server import SandboxServer
+from sandbox.market import build_market
+from sandbox.server import SandboxServer
 from store import open_store, repository
 from support import POSTGRES_ADMIN_URL, init_keys, postgres_database, run_cli
 
@@ -288,7 +288,7 @@ def test_fault_leaves_the_run_partial_and_earlier_numbers_unchanged(fault, tmp_p
 def test_every_fault_kind_has_a_test():
     from typing import get_args
 
-    from lagesbild.sandbox.faults import Fault
+    from sandbox.faults import Fault
 
     kinds = {member.model_fields["fault"].default for member in get_args(get_args(Fault)[0])}
     covered = {type(plan.sites["nattsida"][0]).model_fields["fault"].default

@@ -14,7 +14,7 @@ from config.settings import BUNDLED_SITES_DIR, Settings
 from config.sites import load_site
 from crawler.runner import scrapy_settings
 from crawler.spider import ScrollOutcome, SiteSpider, scroll_until
-from lagesbild.sandbox.server import SandboxServer
+from sandbox.server import SandboxServer
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from lagesbild.sandbox.server import SandboxServer
+from sandbox.server import SandboxServer
 from support import init_keys, run_cli
 
 

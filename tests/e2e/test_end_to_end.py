@@ -13,7 +13,7 @@ from analysis.queries import load_counts
 from config.geo import load_geography
 from store import open_store
 from store import repository
-from lagesbild.piiscan import needles_from_truth, phone_forms, scan, scan_database, scan_files
+from evaluation.piiscan import needles_from_truth, phone_forms, scan, scan_database, scan_files
 from support import init_keys, run_cli
 
 GEO = load_geography()

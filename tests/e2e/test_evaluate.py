@@ -140,8 +140,8 @@ def test_demand_side_meets_the_acceptance_limits(evaluated):
 
 
 def test_the_pii_scan_finds_no_reviewer_handle_or_review_text(evaluated, tmp_path):
-    from lagesbild.backfill import read_manifest
-    from lagesbild.piiscan import needles_from_truth, scan
+    from evaluation.series import read_manifest
+    from evaluation.piiscan import needles_from_truth, scan
     from store.db import open_store
 
     home, _ = evaluated

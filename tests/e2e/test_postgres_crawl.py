@@ -8,7 +8,7 @@ import pytest
 from analysis.queries import load_counts
 from config.geo import load_geography
 from store import open_store, repository
-from lagesbild.piiscan import needles_from_truth, scan
+from evaluation.piiscan import needles_from_truth, scan
 from support import POSTGRES_ADMIN_URL, init_keys, postgres_database, run_cli
 from test_end_to_end import expected_counts
 

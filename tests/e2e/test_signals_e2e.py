@@ -16,7 +16,7 @@ from analysis.signals import analyse, load_signal_rows
 from config.geo import load_geography
 from crawler.anonymiser import Tokeniser
 from crawler.keys import read_key_file
-from lagesbild.backfill import read_manifest
+from evaluation.series import read_manifest
 from store import open_store
 from store.repository import get_run
 from support import run_cli

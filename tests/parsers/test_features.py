@@ -6,7 +6,7 @@ import random
 import pytest
 
 from config.lexicons import load_lexicons
-from lagesbild.sandbox import wording
+from sandbox import wording
 from parsers.features import FEATURE_NAMES, extract_features, has_obscured_phone, stated_tour
 
 LEXICONS = load_lexicons()

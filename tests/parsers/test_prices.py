@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from lagesbild.sandbox.prices import PRICE_FORMS, PRICE_SITES, write_price
+from sandbox.prices import PRICE_FORMS, PRICE_SITES, write_price
 from parsers.prices import MAX_PRICE_PER_HOUR, MIN_PRICE_PER_HOUR, parse_price_per_hour
 
 

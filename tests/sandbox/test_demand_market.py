@@ -7,9 +7,9 @@ from collections import Counter
 
 from bs4 import BeautifulSoup
 
-from lagesbild.sandbox.demand import REVIEW_VISIBLE_DAYS, demand_trend
-from lagesbild.sandbox.server import SandboxServer
-from lagesbild.sandbox.simulation import Simulation, SimulationConfig, occasion, simulation_for
+from sandbox.demand import REVIEW_VISIBLE_DAYS, demand_trend
+from sandbox.server import SandboxServer
+from sandbox.simulation import Simulation, SimulationConfig, occasion, simulation_for
 
 
 def test_demand_is_deterministic_per_seed_and_week_whatever_came_before():

@@ -9,10 +9,10 @@ import urllib.request
 import pytest
 from bs4 import BeautifulSoup
 
-from lagesbild.sandbox.geography import REGION_PAGES, region_for_kommun
-from lagesbild.sandbox.market import build_market
-from lagesbild.sandbox.phones import PHONE_FORM_WEIGHTS
-from lagesbild.sandbox.server import SandboxServer
+from sandbox.geography import REGION_PAGES, region_for_kommun
+from sandbox.market import build_market
+from sandbox.phones import PHONE_FORM_WEIGHTS
+from sandbox.server import SandboxServer
 from support import FICTION_RANGES
 
 AS_OF = "2025-11-20T15:00:00+01:00"
@@ -395,7 +395,7 @@ def test_sloppy_selectors_count_decoys_but_the_configured_ones_do_not(server, tr
 
 
 def classify_phone(parts: tuple[str, ...]) -> str:
-    """Which written form (lagesbild.sandbox.phones) the pieces of a number are in."""
+    """Which written form (sandbox.phones) the pieces of a number are in."""
     if len(parts) > 1:
         return "split_spans" if parts[1].startswith("-") else "split_digits"
     text = parts[0]

@@ -13,7 +13,7 @@ import tracemalloc
 import pytest
 
 from config.errors import ConfigError
-from lagesbild.sandbox.faults import (
+from sandbox.faults import (
     CRASH_SCRIPT,
     LOOP_MARKER,
     CrashTabFault,
@@ -27,8 +27,8 @@ from lagesbild.sandbox.faults import (
     TruncateFault,
     classify,
 )
-from lagesbild.sandbox.market import build_market
-from lagesbild.sandbox.server import SandboxServer
+from sandbox.market import build_market
+from sandbox.server import SandboxServer
 from support import run_cli
 
 AS_OF = "2026-03-04T03:00:00+01:00"

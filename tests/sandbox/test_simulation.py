@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from lagesbild.sandbox.market import KVALLSIDA, NATTSIDA, STJARNSIDA, STOCKHOLM, build_market
-from lagesbild.sandbox.phones import is_fiction_e164
-from lagesbild.sandbox.simulation import (
+from sandbox.market import KVALLSIDA, NATTSIDA, STJARNSIDA, STOCKHOLM, build_market
+from sandbox.phones import is_fiction_e164
+from sandbox.simulation import (
     EPOCH,
     Incident,
     Simulation,

@@ -6,8 +6,8 @@ from collections import defaultdict
 import pytest
 
 from config.lexicons import load_lexicons
-from lagesbild.sandbox.simulation import Simulation, SimulationConfig, occasion
-from lagesbild.sandbox.wording import AD_FEATURES
+from sandbox.simulation import Simulation, SimulationConfig, occasion
+from sandbox.wording import AD_FEATURES
 from parsers.features import extract_features
 from parsers.sketches import template_tokens, text_shingles
 

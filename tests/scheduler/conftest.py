@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from lagesbild.sandbox.server import SandboxServer
+from sandbox.server import SandboxServer
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from analysis.queries import load_counts
 from config.geo import load_geography
 from config.settings import BUNDLED_SITES_DIR, Settings
 from config.sites import get_site
-from lagesbild.sandbox.faults import FaultPlan, LayoutChangeFault
+from sandbox.faults import FaultPlan, LayoutChangeFault
 from crawler.keys import KeyRing
 from scheduler import jobs, schedules
 from store import open_store, repository

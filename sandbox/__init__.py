@@ -1,5 +1,5 @@
 """Local sandbox: three fictional Swedish escort-ad sites with known ground truth, for tests and demos."""
-from lagesbild.sandbox.market import Market, build_market, build_truth
-from lagesbild.sandbox.server import SandboxServer
+from sandbox.market import Market, build_market, build_truth
+from sandbox.server import SandboxServer
 
 __all__ = ["Market", "SandboxServer", "build_market", "build_truth"]

@@ -24,10 +24,10 @@ from analysis.demand import weekly_trend
 from config.geo import Geography
 from config.settings import Settings
 from crawler.demand import review_token, reviewer_token
-from lagesbild.backfill import SeriesPlan
-from lagesbild.evaluate import LIMITS, _compare, _Sighting, _tokeniser_for
-from lagesbild.sandbox.demand import REVIEW_VISIBLE_DAYS, Demand
-from lagesbild.sandbox.simulation import week_of
+from evaluation.series import SeriesPlan
+from evaluation.scorecard import LIMITS, _compare, _Sighting, _tokeniser_for
+from sandbox.demand import REVIEW_VISIBLE_DAYS, Demand
+from sandbox.simulation import week_of
 from store import demand as demand_store
 from store.models import Observation
 from store.repository import get_run

@@ -1,6 +1,6 @@
 """The sandbox HTTP server: serves the fictional sites from one loopback-only, silent http.server.
 
-Optionally with a `FaultPlan` (lagesbild.sandbox.faults): error statuses, silence, slow or cut bodies,
+Optionally with a `FaultPlan` (sandbox.faults): error statuses, silence, slow or cut bodies,
 redirect loops, endless pagination, huge pages and tab-crashing pages, for reliability tests. Each
 request runs in its own thread, so a held or slow response never blocks the others.
 """
@@ -16,9 +16,9 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from lagesbild.sandbox.faults import CutOff, FaultPlan, Hold, Stream, Trickle, respond
-from lagesbild.sandbox.market import Market, build_market
-from lagesbild.sandbox.sites import HTML_TYPE, Response
+from sandbox.faults import CutOff, FaultPlan, Hold, Stream, Trickle, respond
+from sandbox.market import Market, build_market
+from sandbox.sites import HTML_TYPE, Response
 
 _POLL_INTERVAL_S = 0.05
 _TRICKLE_PIECES = 40

@@ -27,8 +27,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from config.errors import ConfigError
-from lagesbild.sandbox.market import SITES, Market
-from lagesbild.sandbox.sites import HTML_TYPE, Response, route
+from sandbox.market import SITES, Market
+from sandbox.sites import HTML_TYPE, Response, route
 
 PageKind = Literal["any", "home", "listing", "api", "detail", "profile", "other"]
 ALL_SITES = "*"

@@ -1,6 +1,6 @@
 """Scoring price per hour (issue 6) against the simulation's truth: the published national median per month.
 
-The truth is the median of the hour prices the crawled pages state (lagesbild.sandbox.prices: None
+The truth is the median of the hour prices the crawled pages state (sandbox.prices: None
 where a page shows no hour price, e.g. only a 30-minute one), over the distinct listings of every run
 the pipeline counts (complete, partial or suspect) in the month. The published median is the one users
 see (analysis.prices, disclosure-protected: at least the signal threshold of priced ads, rounded to
@@ -18,7 +18,7 @@ from analysis.periods import local_date, period_label
 from analysis.prices import load_price_table
 from config.geo import Geography
 from config.settings import Settings
-from lagesbild.backfill import SeriesPlan
+from evaluation.series import SeriesPlan
 from store.repository import USABLE_STATUSES, get_run
 
 

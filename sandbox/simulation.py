@@ -19,7 +19,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from lagesbild.sandbox.geography import (
+from sandbox.geography import (
     SECOND_REGION,
     WHOLE_COUNTRY_TEXT,
     Kommun,
@@ -28,7 +28,7 @@ from lagesbild.sandbox.geography import (
     region_for_kommun,
     write_location,
 )
-from lagesbild.sandbox.market import (
+from sandbox.market import (
     AD_ID_PREFIX,
     KVALLSIDA,
     NATTSIDA,
@@ -44,9 +44,9 @@ from lagesbild.sandbox.market import (
     Profile,
     normalize_as_of,
 )
-from lagesbild.sandbox.phones import FICTION_RANGES, FictionPhone, all_fiction_phones, pick_phone_form, write_phone
-from lagesbild.sandbox.prices import advert_price, write_price
-from lagesbild.sandbox.wording import (
+from sandbox.phones import FICTION_RANGES, FictionPhone, all_fiction_phones, pick_phone_form, write_phone
+from sandbox.prices import advert_price, write_price
+from sandbox.wording import (
     CATEGORY_WEIGHTS,
     FEMALE_NAMES,
     MALE_NAMES,
@@ -365,7 +365,7 @@ class Simulation:
                     listings.append(listing)
         profiles.sort(key=lambda p: (p.site, p.site_profile_id))
         listings.sort(key=lambda lst: (lst.site, lst.site_ad_id))
-        from lagesbild.sandbox.demand import attach_demand  # buyer ads and reviews (issue 9)
+        from sandbox.demand import attach_demand  # buyer ads and reviews (issue 9)
 
         return attach_demand(self, Market(
             seed=self.config.seed,

@@ -7,8 +7,8 @@ from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from lagesbild.sandbox.geography import Kommun
-from lagesbild.sandbox.phones import FictionPhone
+from sandbox.geography import Kommun
+from sandbox.phones import FictionPhone
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 NATTSIDA = "nattsida"
@@ -63,10 +63,10 @@ class Ad:
     network_id: str | None = None
     template_id: str | None = None  # network adverts share a text template
     touring: bool = False
-    # Ad features the wording carries (lagesbild.sandbox.wording.AD_FEATURES): planted truth.
+    # Ad features the wording carries (sandbox.wording.AD_FEATURES): planted truth.
     features: frozenset[str] = frozenset()
-    kind: str = "offer"  # "offer" (utbud) or "request" (efterfrågan: a buyer's ad, lagesbild.sandbox.demand)
-    price_per_hour: int | None = None  # the advert's price per hour in SEK (lagesbild.sandbox.prices)
+    kind: str = "offer"  # "offer" (utbud) or "request" (efterfrågan: a buyer's ad, sandbox.demand)
+    price_per_hour: int | None = None  # the advert's price per hour in SEK (sandbox.prices)
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ class Listing:
 
 @dataclass(frozen=True)
 class BuyerReview:
-    """A buyer's review of a profile (lagesbild.sandbox.demand): who wrote it, when, and where the profile was."""
+    """A buyer's review of a profile (sandbox.demand): who wrote it, when, and where the profile was."""
 
     site: str
     review_id: str
@@ -268,10 +268,10 @@ def build_market(
     scale: float = 1.0,
     phone_space: str = "generated",
 ) -> Market:
-    """The simulated market at a moment (lagesbild.sandbox.simulation); same inputs, same market.
+    """The simulated market at a moment (sandbox.simulation); same inputs, same market.
 
     phone_space="fiction" uses only PTS fiction numbers (for committed fixtures).
     """
-    from lagesbild.sandbox.simulation import simulation_for
+    from sandbox.simulation import simulation_for
 
     return simulation_for(seed, scale, phone_space).market_at(as_of)

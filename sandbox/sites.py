@@ -9,7 +9,7 @@
 Every site also has decoys a naive crawler would count as ads: an "Annonsera" page, "Populära
 städer" cards and review lists ("Recensioner") with card-like items linking to review pages.
 
-The demand side (lagesbild.sandbox.demand): Nattsidan lists buyers' ads in its own "Söker"
+The demand side (sandbox.demand): Nattsidan lists buyers' ads in its own "Söker"
 section and its "Recensioner" are real buyer reviews (reviewer, date, the reviewed profile and its
 place); Stjärnsidan mixes buyers' ads in with its offers. The other sites' reviews stay decoys.
 """
@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from html import escape
 from urllib.parse import parse_qs, urlsplit
 
-from lagesbild.sandbox.geography import REGION_PAGES, region_for_kommun
-from lagesbild.sandbox.market import KVALLSIDA, NATTSIDA, STJARNSIDA, BuyerReview, Listing, Market, Profile
-from lagesbild.sandbox.wording import POPULAR_CITIES, REVIEW_TEXTS, REVIEW_TITLES, review_stars
+from sandbox.geography import REGION_PAGES, region_for_kommun
+from sandbox.market import KVALLSIDA, NATTSIDA, STJARNSIDA, BuyerReview, Listing, Market, Profile
+from sandbox.wording import POPULAR_CITIES, REVIEW_TEXTS, REVIEW_TITLES, review_stars
 
 NATTSIDA_PAGE_SIZE = 10
 STJARNSIDA_PAGE_SIZE = 12
@@ -232,7 +232,7 @@ def post_ad_page(site: str) -> Response:
 
 
 def _buyer_review_cards(reviews: list[BuyerReview]) -> str:
-    """Nattsidan's real reviews: each names its reviewer, date and the profile it reviews (lagesbild.sandbox.demand)."""
+    """Nattsidan's real reviews: each names its reviewer, date and the profile it reviews (sandbox.demand)."""
     return "\n".join(
         f'<article class="review-card" data-review-id="{_e(r.review_id)}">'
         f'<a class="review-link" href="/nattsida/recension/{_e(r.review_id)}">{_e(r.title)}</a>'

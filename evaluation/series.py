@@ -17,8 +17,8 @@ from typing import Any, Callable
 from config.settings import BUNDLED_SITES_DIR, Settings
 from config.sites import load_sites
 from crawler.runner import RunOutcome, run_crawl_series
-from lagesbild.sandbox.faults import FaultPlan, HttpErrorFault, LayoutChangeFault
-from lagesbild.sandbox.simulation import (
+from sandbox.faults import FaultPlan, HttpErrorFault, LayoutChangeFault
+from sandbox.simulation import (
     Incident,
     Simulation,
     SimulationConfig,
@@ -99,7 +99,7 @@ OccasionReport = Callable[[datetime, list[RunOutcome]], None]
 def run_backfill(plan: SeriesPlan, settings: Settings, store, key, *,
                  on_week: OccasionReport | None = None) -> list[list[RunOutcome]]:
     """Crawl every occasion of the plan from one sandbox server, then write the series manifest."""
-    from lagesbild.sandbox.server import SandboxServer
+    from sandbox.server import SandboxServer
 
     simulation = plan.simulation()
     first = plan.occasions[0]

@@ -18,12 +18,12 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from lagesbild.sandbox.geography import WHOLE_COUNTRY_TEXT
-from lagesbild.sandbox.market import NATTSIDA, STJARNSIDA, Ad, BuyerReview, Listing, Market
-from lagesbild.sandbox.wording import REVIEW_TEXTS, REVIEW_TITLES, relative_posted_text
+from sandbox.geography import WHOLE_COUNTRY_TEXT
+from sandbox.market import NATTSIDA, STJARNSIDA, Ad, BuyerReview, Listing, Market
+from sandbox.wording import REVIEW_TEXTS, REVIEW_TITLES, relative_posted_text
 
 if TYPE_CHECKING:
-    from lagesbild.sandbox.simulation import PlantedTrend, Simulation
+    from sandbox.simulation import PlantedTrend, Simulation
 
 REQUEST_SITES = (NATTSIDA, STJARNSIDA)  # Nattsidan: a "Söker" section; Stjärnsidan: mixed with offers
 REQUEST_SITE_WEIGHTS = (0.6, 0.4)
@@ -40,7 +40,7 @@ BUYER_PROFILE_PREFIX = {NATTSIDA: "nb", STJARNSIDA: "sb"}
 
 
 def demand_trend() -> "PlantedTrend":
-    from lagesbild.sandbox.simulation import PlantedTrend
+    from sandbox.simulation import PlantedTrend
 
     return PlantedTrend("efterfrågan ökar", "riket", "SE", yearly_change=0.40)
 
@@ -127,7 +127,7 @@ class Demand:
 
     @lru_cache(maxsize=256)
     def _requests(self, week: int) -> tuple[_Request, ...]:
-        from lagesbild.sandbox.simulation import week_start
+        from sandbox.simulation import week_start
 
         sim = self.simulation
         rng = random.Random(f"{self.config.seed}:{self.config.scale}:requests:{week}")
@@ -144,7 +144,7 @@ class Demand:
         return tuple(out)
 
     def _request_listing(self, request: _Request, as_of: datetime, week: int) -> Listing:
-        from lagesbild.sandbox.simulation import _ID_WEEK_OFFSET
+        from sandbox.simulation import _ID_WEEK_OFFSET
 
         site = request.site
         closed = self.simulation.closed_sites(week)
@@ -168,7 +168,7 @@ class Demand:
         )
 
     def requests_at(self, as_of: datetime) -> list[Listing]:
-        from lagesbild.sandbox.simulation import week_of
+        from sandbox.simulation import week_of
 
         week = week_of(as_of)
         listings = []
@@ -187,7 +187,7 @@ class Demand:
 
     def _reviewed_profiles(self, week: int) -> list[tuple[str, str | None]]:
         """Nattsidan profiles active at the week's occasion, with the kommun of their advert."""
-        from lagesbild.sandbox.simulation import LONGEST_STAY_WEEKS, occasion
+        from sandbox.simulation import LONGEST_STAY_WEEKS, occasion
 
         sim = self.simulation
         moment = occasion(week)
@@ -206,7 +206,7 @@ class Demand:
 
     @lru_cache(maxsize=256)
     def _reviews(self, week: int) -> tuple[BuyerReview, ...]:
-        from lagesbild.sandbox.simulation import _ID_WEEK_OFFSET, week_start
+        from sandbox.simulation import _ID_WEEK_OFFSET, week_start
 
         count = self.review_count(week)
         if not count:
@@ -238,7 +238,7 @@ class Demand:
         return tuple(out)
 
     def reviews_at(self, as_of: datetime) -> list[BuyerReview]:
-        from lagesbild.sandbox.simulation import week_of
+        from sandbox.simulation import week_of
 
         week = week_of(as_of)
         shown = []

@@ -1,7 +1,7 @@
 """Scoring the analysis (issue 6) on a back-filled series: deduplication, networks, templates, touring,
 flows, planted trends and whether planted site incidents were reported as market change.
 
-Like lagesbild.evaluate, the truth is tokenised with the crawl's own key, so every stored sighting is
+Like evaluation.scorecard, the truth is tokenised with the crawl's own key, so every stored sighting is
 matched to its listing; only complete crawls are compared. Only error rates, shares and estimates
 leave this module, never a count.
 """
@@ -22,8 +22,8 @@ from config.geo import Geography
 from config.settings import Settings
 from crawler.anonymiser import Tokeniser
 from crawler.keys import KeyRing, read_key_file
-from lagesbild.backfill import SeriesPlan
-from lagesbild.sandbox.simulation import week_of
+from evaluation.series import SeriesPlan
+from sandbox.simulation import week_of
 from store import repository
 from store.repository import get_run
 
@@ -189,7 +189,7 @@ def _flows_error(stored, truth, geography: Geography) -> float | None:
 
 
 def _planted_trends(plan: SeriesPlan, store, geography: Geography) -> list[dict[str, Any]]:
-    from lagesbild.evaluate_trends import regional_trends, score_trend_estimates
+    from evaluation.trends import regional_trends, score_trend_estimates
 
     return score_trend_estimates(store, geography, regional_trends(plan.simulation()))
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import random
 
-from lagesbild.sandbox.market import KVALLSIDA, NATTSIDA
+from sandbox.market import KVALLSIDA, NATTSIDA
 
 PRICE_SITES = frozenset({NATTSIDA, KVALLSIDA})
 CATEGORY_PRICE = {"Kvinna": 1600, "Man": 1300, "Trans": 1500, "Par": 2800}

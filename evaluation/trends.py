@@ -22,7 +22,7 @@ from analysis.quality import estimate_region_trend
 from config.geo import Geography
 from crawler.anonymiser import Tokeniser
 from crawler.keys import KEY_BYTES, SecretKey
-from lagesbild.sandbox.simulation import PlantedTrend, Simulation, SimulationConfig, occasion, recent_occasions
+from sandbox.simulation import PlantedTrend, Simulation, SimulationConfig, occasion, recent_occasions
 from parsers.places import REASON_NATIONWIDE
 from parsers.records import ObservedAd
 from store import open_store, repository

@@ -20,10 +20,10 @@ from config.geo import Geography
 from config.settings import Settings
 from crawler.anonymiser import Tokeniser
 from crawler.keys import KeyRing, read_key_file
-from lagesbild.backfill import SeriesPlan
-from lagesbild.evaluate_signals import score_signals
-from lagesbild.evaluate_trends import LongSeries, score_long_series, trend_failures
-from lagesbild.sandbox.simulation import week_of
+from evaluation.series import SeriesPlan
+from evaluation.signals import score_signals
+from evaluation.trends import LongSeries, score_long_series, trend_failures
+from sandbox.simulation import week_of
 from store.models import Observation
 from store.repository import get_run
 
@@ -155,10 +155,10 @@ def score_series(plan: SeriesPlan, run_ids: list[list[dict[str, Any]]], store, s
         scorecard["site_incidents"]["flagged_as_data_artefact"] = incidents["flagged_as_data_artefact"]
         signals.pop("compared")
         scorecard.update(signals)  # active_adverts: the deduplicated comparison, beside active_ads (listings)
-    from lagesbild.evaluate_demand import score_demand  # the demand side (issue 9)
+    from evaluation.demand import score_demand  # the demand side (issue 9)
 
     scorecard.update(score_demand(plan, run_ids, store, settings, geography))
-    from lagesbild.evaluate_prices import score_prices  # price per hour (issue 6)
+    from evaluation.prices import score_prices  # price per hour (issue 6)
     scorecard.update(score_prices(plan, run_ids, store, settings, geography))
     if long_series is not None:  # planted trends need a longer, larger series than a back-fill (issue 6)
         long_card = score_long_series(geography, settings.resolved_home, long_series)
@@ -250,7 +250,7 @@ def acceptance_failures(scorecard: dict[str, Any]) -> list[str]:
     if scorecard.get("planted_trends"):  # issue 6: on the long series; the crawled one is too short to tell
         failures += trend_failures(scorecard["planted_trends"], "on the long series")
     if "demand_ads" in scorecard:  # issue 9's limits
-        from lagesbild.evaluate_demand import demand_failures
+        from evaluation.demand import demand_failures
 
         failures += demand_failures(scorecard)
     return failures
