@@ -30,6 +30,7 @@ EXPECTED_LAN_COUNT = 21
 Level = Literal["riket", "polisregion", "lan", "kommun"]
 LEVELS: tuple[str, ...] = ("riket", "polisregion", "lan", "kommun")
 RIKET_NAME = "Riket"
+RIKET_CODE = "SE"
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,30 @@ class Geography:
         if level == "kommun":
             return self._kommun(self._need_code(level, code)).name
         raise ValueError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
+
+    def find_region(self, level: str, text: str | None) -> str | None:
+        """The code of a region a person named, by code or name, case-insensitive; None when there is none.
+
+        Riket also answers to "Sverige" and "hela landet" (and to nothing at all); a län also to its name
+        without "län" ("Skåne", "Västra Götalands"); a police region is its own code ("Syd").
+        """
+        wanted = (text or "").strip().casefold()
+        if level == "riket":
+            return RIKET_CODE if wanted in ("", "se", "riket", "sverige", "hela landet") else None
+        candidates: dict[str, str] = {}
+        if level == "polisregion":
+            candidates = {name.casefold(): name for name in self.polisregioner}
+        elif level == "lan":
+            for code, lan in self.lan.items():
+                for name in (code, lan.name, lan.name.removesuffix(" län"), lan.name.removesuffix("s län")):
+                    candidates[name.casefold()] = code
+        elif level == "kommun":
+            for code, kommun in self.kommuner.items():
+                candidates[code.casefold()] = code
+                candidates[kommun.name.casefold()] = code
+        else:
+            raise ValueError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
+        return candidates.get(wanted) if wanted else None
 
     def _kommun(self, code: str) -> Kommun:
         try:

@@ -25,9 +25,9 @@ from config.geo import Geography
 from config.settings import Settings
 from crawler.demand import review_token, reviewer_token
 from evaluation.series import SeriesPlan
-from evaluation.scorecard import LIMITS, _compare, _Sighting, _tokeniser_for
+from evaluation.compare import LIMITS, Sighting, compare_counts, tokeniser_for
 from sandbox.demand import REVIEW_VISIBLE_DAYS, Demand
-from sandbox.simulation import week_of
+from sandbox.weeks import week_of
 from store import demand as demand_store
 from store.models import Observation
 from store.repository import get_run
@@ -47,10 +47,10 @@ def score_demand(plan: SeriesPlan, run_ids: list[list[dict[str, Any]]], store, s
     simulation = plan.simulation()
     demand = Demand(simulation)
     tokenisers: dict = {}
-    truth_requests: list[_Sighting] = []
-    stored_requests: list[_Sighting] = []
+    truth_requests: list[Sighting] = []
+    stored_requests: list[Sighting] = []
     classified = correct = 0
-    truth_reviews: dict[tuple[str, str], _Sighting] = {}
+    truth_reviews: dict[tuple[str, str], Sighting] = {}
     review_sites: set[str] = set()
     stored_weekly: dict[int, int] = {}
     clean_weeks: set[int] = set()
@@ -70,21 +70,21 @@ def score_demand(plan: SeriesPlan, run_ids: list[list[dict[str, Any]]], store, s
                 clean = False
             if run is None:
                 continue
-            tokeniser = _tokeniser_for(settings, run.key_period, tokenisers)
-            stored = [_Sighting(r.ad_token, None, None, r.kommun_code, run.observed_at)
+            tokeniser = tokeniser_for(settings, run.key_period, tokenisers)
+            stored = [Sighting(r.ad_token, None, None, r.kommun_code, run.observed_at)
                       for r in demand_store.iter_request_rows(store, run_id=run.id)]
             weekly += len(stored)
             if run.status in USABLE:
                 for review in market.reviews_on(site):
                     review_sites.add(site)
                     token = review_token(tokeniser, site, review.review_id)
-                    truth_reviews.setdefault((site, token), _Sighting(
+                    truth_reviews.setdefault((site, token), Sighting(
                         token, reviewer_token(tokeniser, site, review.reviewer_handle), None, review.kommun_code,
                         review.written_at))
             if crawl_status != "complete":
                 continue
             truth = {tokeniser.site_id("site_ad_id", site, lst.site_ad_id): lst for lst in market.requests_on(site)}
-            truth_requests += [_Sighting(token, None, None, lst.ad.kommun_code, run.observed_at)
+            truth_requests += [Sighting(token, None, None, lst.ad.kommun_code, run.observed_at)
                                for token, lst in truth.items()]
             stored_requests += stored
             if site in demand_sites:  # the classifier is judged where buyers' ads appear
@@ -100,22 +100,22 @@ def score_demand(plan: SeriesPlan, run_ids: list[list[dict[str, Any]]], store, s
             clean_weeks.add(week)
 
     stored_reviews = [
-        _Sighting(r.review_token, r.reviewer_token, None, r.kommun_code, r.reviewed_at)
+        Sighting(r.review_token, r.reviewer_token, None, r.kommun_code, r.reviewed_at)
         for r in demand_store.iter_review_rows(store) if r.site in review_sites
     ]
     reviews_truth = list(truth_reviews.values())
     trend = _trend(plan, demand, stored_weekly, clean_weeks, stored_reviews)
     return {
-        "demand_ads": _compare(truth_requests, stored_requests, geography, "active_ads"),
+        "demand_ads": compare_counts(truth_requests, stored_requests, geography, "active_ads"),
         "offer_request_accuracy": round(correct / classified, 4) if classified else None,
-        "reviews": _compare(reviews_truth, stored_reviews, geography, "active_ads"),
-        "unique_reviewers": _compare(reviews_truth, stored_reviews, geography, "unique_profiles"),
+        "reviews": compare_counts(reviews_truth, stored_reviews, geography, "active_ads"),
+        "unique_reviewers": compare_counts(reviews_truth, stored_reviews, geography, "unique_profiles"),
         "demand_trend": trend,
     }
 
 
 def _trend(plan: SeriesPlan, demand: Demand, stored_weekly: dict[int, int], clean_weeks: set[int],
-           stored_reviews: list[_Sighting]) -> dict[str, Any]:
+           stored_reviews: list[Sighting]) -> dict[str, Any]:
     planted = demand.trend.yearly_change
     ads = weekly_trend(sorted((w, n) for w, n in stored_weekly.items() if w in clean_weeks))
     weeks = plan.weeks

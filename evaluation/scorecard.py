@@ -9,62 +9,31 @@ holds error rates and shares only.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 from sqlmodel import select
 
-from analysis.counts import LEVELS, UNRESOLVED, count_observations
 from config.geo import Geography
 from config.settings import Settings
-from crawler.anonymiser import Tokeniser
-from crawler.keys import KeyRing, read_key_file
+from evaluation.compare import COUNTED_MEASURES, KOMMUN_MIN_ADS, LIMITS, Sighting, compare_counts, tokeniser_for
+from evaluation.demand import demand_failures, score_demand
+from evaluation.prices import score_prices
 from evaluation.series import SeriesPlan
 from evaluation.signals import score_signals
 from evaluation.trends import LongSeries, score_long_series, trend_failures
-from sandbox.simulation import week_of
+from sandbox.weeks import week_of
 from store.models import Observation
 from store.repository import get_run
 
-EVALUATED_PERIODS = ("week", "month")
-COUNTED_MEASURES = ("active_ads", "unique_profiles", "unique_phones")
 FLAGGED_STATUSES = frozenset({"failed", "partial", "suspect"})
 
-# Acceptance limits (issue 3): relative error of active ads, and no double counting.
-LIMITS = {"riket": 0.01, "polisregion": 0.03, "kommun_ge20": 0.05}
-KOMMUN_MIN_ADS = 20
 
-
-@dataclass(frozen=True)
-class _Sighting:
-    """One ad in one counted run, as truth or as stored (the shape count_observations reads)."""
-
-    ad_token: str
-    profile_token: str | None
-    phone_token: str | None
-    kommun_code: str | None
-    observed_at: datetime
-
-
-def _rel_error(reported: int, truth: int) -> float:
-    if truth == 0:
-        return 0.0 if reported == 0 else 1.0
-    return abs(reported - truth) / truth
-
-
-def _tokeniser_for(settings: Settings, key_period: str | None, cache: dict) -> Tokeniser:
-    if key_period not in cache:
-        ring = KeyRing(settings.resolved_key_dir, settings.key_period)
-        cache[key_period] = Tokeniser(read_key_file(ring.key_path(key_period)))
-    return cache[key_period]
-
-
-def _stored_sightings(store, run_id: int, observed_at: datetime) -> list[_Sighting]:
+def _stored_sightings(store, run_id: int, observed_at: datetime) -> list[Sighting]:
     statement = select(Observation.ad_token, Observation.profile_token, Observation.phone_token,
                        Observation.kommun_code).where(Observation.run_id == run_id)
     with store.session() as session:
-        return [_Sighting(a, p, t, k, observed_at) for a, p, t, k in session.exec(statement)]
+        return [Sighting(a, p, t, k, observed_at) for a, p, t, k in session.exec(statement)]
 
 
 def score_series(plan: SeriesPlan, run_ids: list[list[dict[str, Any]]], store, settings: Settings,
@@ -73,8 +42,8 @@ def score_series(plan: SeriesPlan, run_ids: list[list[dict[str, Any]]], store, s
     `long_series` as well (None: not scored)."""
     simulation = plan.simulation()
     tokenisers: dict = {}
-    truth_rows: list[_Sighting] = []
-    stored_rows: list[_Sighting] = []
+    truth_rows: list[Sighting] = []
+    stored_rows: list[Sighting] = []
     runs_by_status: Counter = Counter()
     flagged_runs: set[tuple[str, int]] = set()
     place = Counter()
@@ -94,11 +63,11 @@ def score_series(plan: SeriesPlan, run_ids: list[list[dict[str, Any]]], store, s
             crawl_status = (run.crawl_status or run.status) if run else "failed"
             if run is None or crawl_status != "complete":
                 continue
-            tokeniser = _tokeniser_for(settings, run.key_period, tokenisers)
+            tokeniser = tokeniser_for(settings, run.key_period, tokenisers)
             truth = {}
             for listing in market.listings_on(entry["site"]):
                 token = tokeniser.site_id("site_ad_id", listing.site, listing.site_ad_id)
-                truth[token] = _Sighting(
+                truth[token] = Sighting(
                     token,
                     tokeniser.site_id("site_profile_id", listing.site, listing.ad.site_profile_id),
                     tokeniser.phone(listing.phone_e164),
@@ -124,7 +93,7 @@ def score_series(plan: SeriesPlan, run_ids: list[list[dict[str, Any]]], store, s
             truth_rows.extend(truth.values())
             stored_rows.extend(stored)
 
-    measures = {measure: _compare(truth_rows, stored_rows, geography, measure) for measure in COUNTED_MEASURES}
+    measures = {measure: compare_counts(truth_rows, stored_rows, geography, measure) for measure in COUNTED_MEASURES}
     placed = sum(place.values())
     incidents = _incident_score(plan, flagged_runs)
     scorecard: dict[str, Any] = {
@@ -155,10 +124,7 @@ def score_series(plan: SeriesPlan, run_ids: list[list[dict[str, Any]]], store, s
         scorecard["site_incidents"]["flagged_as_data_artefact"] = incidents["flagged_as_data_artefact"]
         signals.pop("compared")
         scorecard.update(signals)  # active_adverts: the deduplicated comparison, beside active_ads (listings)
-    from evaluation.demand import score_demand  # the demand side (issue 9)
-
     scorecard.update(score_demand(plan, run_ids, store, settings, geography))
-    from evaluation.prices import score_prices  # price per hour (issue 6)
     scorecard.update(score_prices(plan, run_ids, store, settings, geography))
     if long_series is not None:  # planted trends need a longer, larger series than a back-fill (issue 6)
         long_card = score_long_series(geography, settings.resolved_home, long_series)
@@ -167,51 +133,6 @@ def score_series(plan: SeriesPlan, run_ids: list[list[dict[str, Any]]], store, s
     scorecard["failures"] = acceptance_failures(scorecard)
     scorecard["passed"] = not scorecard["failures"]
     return scorecard
-
-
-def _compare(truth_rows: Iterable[_Sighting], stored_rows: Iterable[_Sighting], geography: Geography,
-             measure: str) -> dict[str, Any]:
-    """Relative errors of one measure at every level and evaluated period, and where the worst cell is.
-
-    It counts without disclosure control on purpose (truth against stored, cell by cell), and hands
-    on only error rates and shares, never a count.
-    """
-    truth_rows, stored_rows = list(truth_rows), list(stored_rows)
-    result: dict[str, Any] = {}
-    worst: dict[str, Any] | None = None
-    exact = kommun_cells = 0
-    for level in LEVELS:
-        level_max = 0.0
-        level_ge20_max = 0.0
-        for period in EVALUATED_PERIODS:
-            expected = count_observations(truth_rows, geography, level, period)
-            reported = count_observations(stored_rows, geography, level, period)
-            reported_values = {(r.period, r.region_code): r.values[measure] for r in reported.rows}
-            for row in expected.rows:
-                if row.region_code == UNRESOLVED:
-                    continue
-                truth_value = row.values[measure]
-                value = reported_values.get((row.period, row.region_code), 0)
-                error = _rel_error(value, truth_value)
-                if level == "kommun":
-                    if truth_value or value:
-                        kommun_cells += 1
-                        exact += value == truth_value
-                    if truth_value >= KOMMUN_MIN_ADS:
-                        level_ge20_max = max(level_ge20_max, error)
-                if error > level_max:
-                    level_max = error
-                if truth_value and (worst is None or error > worst["rel_error"]):
-                    # Where it is and how far off, never the counts themselves: they are unprotected.
-                    worst = {"level": level, "period": row.period, "region": row.region_code,
-                             "region_name": row.region_name, "rel_error": round(error, 4)}
-        key = "riket_rel_error" if level == "riket" else f"{level}_max_rel_error"
-        result[key] = round(level_max, 4)
-        if level == "kommun":
-            result["kommun_ge20_max_rel_error"] = round(level_ge20_max, 4)
-    result["kommun_exact_share"] = round(exact / kommun_cells, 4) if kommun_cells else None
-    result["worst_cell"] = worst
-    return result
 
 
 def _incident_score(plan: SeriesPlan, flagged_runs: set[tuple[str, int]]) -> dict[str, Any]:
@@ -250,7 +171,5 @@ def acceptance_failures(scorecard: dict[str, Any]) -> list[str]:
     if scorecard.get("planted_trends"):  # issue 6: on the long series; the crawled one is too short to tell
         failures += trend_failures(scorecard["planted_trends"], "on the long series")
     if "demand_ads" in scorecard:  # issue 9's limits
-        from evaluation.demand import demand_failures
-
         failures += demand_failures(scorecard)
     return failures

@@ -18,14 +18,9 @@ from config.settings import BUNDLED_SITES_DIR, Settings
 from config.sites import load_sites
 from crawler.runner import RunOutcome, run_crawl_series
 from sandbox.faults import FaultPlan, HttpErrorFault, LayoutChangeFault
-from sandbox.simulation import (
-    Incident,
-    Simulation,
-    SimulationConfig,
-    default_incidents,
-    recent_occasions,
-    week_of,
-)
+from sandbox.model import Incident, SimulationConfig, default_incidents
+from sandbox.simulation import Simulation
+from sandbox.weeks import recent_occasions, week_of
 from scheduler.health import review_run
 
 SERIES_FILE = "series.json"

@@ -20,10 +20,10 @@ from analysis.quality import DATA_ARTEFACT, MARKET_CHANGE, detect_market_changes
 from analysis.signals import network_clusters, template_clusters
 from config.geo import Geography
 from config.settings import Settings
-from crawler.anonymiser import Tokeniser
-from crawler.keys import KeyRing, read_key_file
+from evaluation.compare import tokeniser_for
 from evaluation.series import SeriesPlan
-from sandbox.simulation import week_of
+from evaluation.trends import regional_trends, score_trend_estimates
+from sandbox.weeks import week_of
 from store import repository
 from store.repository import get_run
 
@@ -59,13 +59,10 @@ def _compared_runs(plan: SeriesPlan, run_ids, store) -> list[tuple[datetime, Any
 
 def _truth_rows(plan: SeriesPlan, compared, settings: Settings) -> list[_TruthRow]:
     simulation = plan.simulation()
-    ring = KeyRing(settings.resolved_key_dir, settings.key_period)
-    tokenisers: dict[str | None, Tokeniser] = {}
+    tokenisers: dict = {}
     rows = []
     for occasion, run in compared:
-        if run.key_period not in tokenisers:
-            tokenisers[run.key_period] = Tokeniser(read_key_file(ring.key_path(run.key_period)))
-        tok = tokenisers[run.key_period]
+        tok = tokeniser_for(settings, run.key_period, tokenisers)
         for listing in simulation.market_at(occasion).listings_on(run.site):
             ad = listing.ad
             rows.append(_TruthRow(
@@ -189,8 +186,6 @@ def _flows_error(stored, truth, geography: Geography) -> float | None:
 
 
 def _planted_trends(plan: SeriesPlan, store, geography: Geography) -> list[dict[str, Any]]:
-    from evaluation.trends import regional_trends, score_trend_estimates
-
     return score_trend_estimates(store, geography, regional_trends(plan.simulation()))
 
 

@@ -22,7 +22,9 @@ from analysis.quality import estimate_region_trend
 from config.geo import Geography
 from crawler.anonymiser import Tokeniser
 from crawler.keys import KEY_BYTES, SecretKey
-from sandbox.simulation import PlantedTrend, Simulation, SimulationConfig, occasion, recent_occasions
+from sandbox.model import PlantedTrend, SimulationConfig
+from sandbox.simulation import Simulation
+from sandbox.weeks import occasion, recent_occasions
 from parsers.places import REASON_NATIONWIDE
 from parsers.records import ObservedAd
 from store import open_store, repository

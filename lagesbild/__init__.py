@@ -1,1 +1,1 @@
-"""lagesbild: the command-line entry package (the composition root) and the local sandbox sites."""
+"""The `lagesbild` command line: thin commands that parse arguments, call one stage function and print."""

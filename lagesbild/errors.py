@@ -5,6 +5,7 @@ from config.errors import ConfigError
 from crawler.browser import BrowserNotFound
 from crawler.keys import KeyFileError
 from store.errors import StoreError
+from evaluation.run import EvaluationFolderTaken
 from evaluation.series import SeriesNotFound
 from store.repository import LeaseHeld
 
@@ -15,5 +16,6 @@ USER_ERRORS: dict[type[Exception], int] = {
     BrowserNotFound: 1,
     StoreError: 1,
     SeriesNotFound: 1,  # evaluate --demo before any demo
+    EvaluationFolderTaken: 1,  # the scratch folder holds something else
     LeaseHeld: 1,  # a site another process is crawling, a second scheduler
 }

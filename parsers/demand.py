@@ -19,7 +19,7 @@ from bs4 import BeautifulSoup
 from config.demand_lexicon import DemandLexicon, load_demand_lexicon
 from config.sites import SiteConfig
 from parsers.dates import parse_swedish_date
-from parsers.pages import ParseError, _Document, _selector
+from parsers.pages import Document, ParseError, selector_text
 
 OFFER = "offer"
 REQUEST = "request"
@@ -100,15 +100,15 @@ def parse_review_page(html: str, url: str, site: SiteConfig, crawl_time: datetim
     config = site.reviews
     if config is None:
         raise ValueError(f"site {site.name!r} has no reviews config")
-    page = _Document(html, url)
+    page = Document(html, url)
     soup = BeautifulSoup(html, "lxml")
     records, failures = [], []
     for element in soup.select(config.container):
-        doc = _Document(str(element), url)
+        doc = Document(str(element), url)
         fields = config.fields
         review_id = doc.value(fields.review_id)
         if not review_id:
-            failures.append(ParseError(url, "review_id", _selector(fields.review_id)))
+            failures.append(ParseError(url, "review_id", selector_text(fields.review_id)))
             continue
 
         def optional(name: str) -> str | None:
@@ -158,10 +158,10 @@ def section_links(html: str, url: str, site: SiteConfig) -> list[tuple[str, str]
     """(url, class) of the configured sections linked from a listing page."""
     if not site.sections:
         return []
-    doc = _Document(html, url)
+    doc = Document(html, url)
     return [(link, section.ad_class) for section in site.sections for link in doc.links(section.links)]
 
 
 def review_links(html: str, url: str, site: SiteConfig) -> tuple[str, ...]:
     """Links from a listing page to the site's review list pages."""
-    return _Document(html, url).links(site.reviews.links) if site.reviews is not None else ()
+    return Document(html, url).links(site.reviews.links) if site.reviews is not None else ()

@@ -58,7 +58,7 @@ def _clean(text: str | None) -> str | None:
     return collapsed or None
 
 
-class _Document:
+class Document:
     """One HTML page, queryable by CSS (BeautifulSoup) and by XPath (lxml)."""
 
     def __init__(self, html: str, url: str) -> None:
@@ -128,7 +128,7 @@ class _Document:
 
 def parse_listing(html: str, url: str, site: SiteConfig) -> ListingPage:
     """Links on one listing page: region pages, ad detail pages and the next page."""
-    doc = _Document(html, url)
+    doc = Document(html, url)
     listing = site.listing
     return ListingPage(
         url=url,
@@ -139,7 +139,8 @@ def parse_listing(html: str, url: str, site: SiteConfig) -> ListingPage:
     )
 
 
-def _selector(spec: FieldSpec) -> str:
+def selector_text(spec: FieldSpec) -> str:
+    """The selector a field was read with, for a parse error."""
     return spec.css or spec.xpath or "url"
 
 
@@ -150,7 +151,7 @@ _FIELD_NAMES = ("ad_id", "profile_id", "phone", "location", "category", "posted"
 class _Scoped:
     """Field lookup for one ad of several: inside its container, or for page-level fields on the rest of the page."""
 
-    def __init__(self, container: _Document, page: _Document, page_level: frozenset[int]) -> None:
+    def __init__(self, container: Document, page: Document, page_level: frozenset[int]) -> None:
         self.container = container
         self.page = page
         self.page_level = page_level  # id()s of the FieldSpecs that match in no container
@@ -190,8 +191,8 @@ def parse_details(
     fragments = [str(container) for container in containers]
     for container in containers:
         container.decompose()
-    rest_of_page = _Document(str(soup), url)
-    docs = [_Document(fragment, url) for fragment in fragments]
+    rest_of_page = Document(str(soup), url)
+    docs = [Document(fragment, url) for fragment in fragments]
     specs = [spec for name in _FIELD_NAMES if (spec := getattr(detail, name)) is not None]
     page_level = frozenset(id(spec) for spec in specs if all(doc.value(spec) is None for doc in docs))
     records, failures = [], []
@@ -219,11 +220,11 @@ def parse_detail(
         if not ads:
             raise ads.failures[0]
         return ads[0]
-    return _record(_Document(html, url), url, site, crawl_time, region_context)
+    return _record(Document(html, url), url, site, crawl_time, region_context)
 
 
 def _record(
-    doc: _Document | _Scoped,
+    doc: Document | _Scoped,
     url: str,
     site: SiteConfig,
     crawl_time: datetime,
@@ -232,7 +233,7 @@ def _record(
     detail = site.detail
     ad_id = doc.value(detail.ad_id)
     if not ad_id:
-        raise ParseError(url, "ad_id", _selector(detail.ad_id))
+        raise ParseError(url, "ad_id", selector_text(detail.ad_id))
 
     def optional(name: str, *, joined: bool = False) -> str | None:
         spec = getattr(detail, name)

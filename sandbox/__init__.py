@@ -1,5 +1,4 @@
-"""Local sandbox: three fictional Swedish escort-ad sites with known ground truth, for tests and demos."""
-from sandbox.market import Market, build_market, build_truth
-from sandbox.server import SandboxServer
+"""The simulated market and its sandbox sites on 127.0.0.1: the test world the demo and the end-to-end tests crawl.
 
-__all__ = ["Market", "SandboxServer", "build_market", "build_truth"]
+Nothing in the product stages imports it; only the command line, evaluation/, bench/ and tests do.
+"""

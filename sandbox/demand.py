@@ -20,10 +20,12 @@ from typing import TYPE_CHECKING
 
 from sandbox.geography import WHOLE_COUNTRY_TEXT
 from sandbox.market import NATTSIDA, STJARNSIDA, Ad, BuyerReview, Listing, Market
+from sandbox.model import PlantedTrend
+from sandbox.weeks import ID_WEEK_OFFSET, LONGEST_STAY_WEEKS, occasion, week_of, week_start
 from sandbox.wording import REVIEW_TEXTS, REVIEW_TITLES, relative_posted_text
 
 if TYPE_CHECKING:
-    from sandbox.simulation import PlantedTrend, Simulation
+    from sandbox.simulation import Simulation
 
 REQUEST_SITES = (NATTSIDA, STJARNSIDA)  # Nattsidan: a "Söker" section; Stjärnsidan: mixed with offers
 REQUEST_SITE_WEIGHTS = (0.6, 0.4)
@@ -40,8 +42,6 @@ BUYER_PROFILE_PREFIX = {NATTSIDA: "nb", STJARNSIDA: "sb"}
 
 
 def demand_trend() -> "PlantedTrend":
-    from sandbox.simulation import PlantedTrend
-
     return PlantedTrend("efterfrågan ökar", "riket", "SE", yearly_change=0.40)
 
 
@@ -127,8 +127,6 @@ class Demand:
 
     @lru_cache(maxsize=256)
     def _requests(self, week: int) -> tuple[_Request, ...]:
-        from sandbox.simulation import week_start
-
         sim = self.simulation
         rng = random.Random(f"{self.config.seed}:{self.config.scale}:requests:{week}")
         codes = sim._codes
@@ -144,13 +142,11 @@ class Demand:
         return tuple(out)
 
     def _request_listing(self, request: _Request, as_of: datetime, week: int) -> Listing:
-        from sandbox.simulation import _ID_WEEK_OFFSET
-
         site = request.site
         closed = self.simulation.closed_sites(week)
         if site in closed:  # a closed site's buyers move to Nattsidan's Söker section
             site = NATTSIDA
-        code = f"{request.week + _ID_WEEK_OFFSET:04d}{request.number:03d}"
+        code = f"{request.week + ID_WEEK_OFFSET:04d}{request.number:03d}"
         kommun = self.simulation.kommuner.get(request.kommun_code) if request.kommun_code else None
         city = kommun.name if kommun else "hela Sverige"
         title = REQUEST_TITLES[request.title].format(city=city)
@@ -168,8 +164,6 @@ class Demand:
         )
 
     def requests_at(self, as_of: datetime) -> list[Listing]:
-        from sandbox.simulation import week_of
-
         week = week_of(as_of)
         listings = []
         for first in range(week - REQUEST_WEEKS, week + 1):
@@ -187,8 +181,6 @@ class Demand:
 
     def _reviewed_profiles(self, week: int) -> list[tuple[str, str | None]]:
         """Nattsidan profiles active at the week's occasion, with the kommun of their advert."""
-        from sandbox.simulation import LONGEST_STAY_WEEKS, occasion
-
         sim = self.simulation
         moment = occasion(week)
         found: dict[str, str | None] = {}
@@ -206,8 +198,6 @@ class Demand:
 
     @lru_cache(maxsize=256)
     def _reviews(self, week: int) -> tuple[BuyerReview, ...]:
-        from sandbox.simulation import _ID_WEEK_OFFSET, week_start
-
         count = self.review_count(week)
         if not count:
             return ()
@@ -225,7 +215,7 @@ class Demand:
             kommun = self.simulation.kommuner.get(kommun_code) if kommun_code else None
             out.append(BuyerReview(
                 site=NATTSIDA,
-                review_id=f"r{week + _ID_WEEK_OFFSET:04d}{number:03d}",
+                review_id=f"r{week + ID_WEEK_OFFSET:04d}{number:03d}",
                 reviewer_handle=self.reviewer_handle(reviewer),
                 title=rng.choice(REVIEW_TITLES),
                 text=rng.choice(REVIEW_TEXTS),
@@ -238,8 +228,6 @@ class Demand:
         return tuple(out)
 
     def reviews_at(self, as_of: datetime) -> list[BuyerReview]:
-        from sandbox.simulation import week_of
-
         week = week_of(as_of)
         shown = []
         for w in range(week - REVIEW_VISIBLE_DAYS // 7 - 1, week + 1):

@@ -28,7 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from config.errors import ConfigError
 from sandbox.market import SITES, Market
-from sandbox.sites import HTML_TYPE, Response, route
+from sandbox.sites.pages import HTML_TYPE, Response
+from sandbox.sites.router import route
 
 PageKind = Literal["any", "home", "listing", "api", "detail", "profile", "other"]
 ALL_SITES = "*"

@@ -8,11 +8,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-_REPO_ROOT = Path(__file__).resolve().parents[2]
-KOMMUNER_CSV_CANDIDATES = (
-    _REPO_ROOT / "config" / "geo" / "kommuner.csv",
-    Path("/work/shared/geo/kommuner.csv"),
-)
+from config.geo import DEFAULT_GEO_DIR
+
+KOMMUNER_CSV_CANDIDATES = (DEFAULT_GEO_DIR / "kommuner.csv",)
 
 WHOLE_COUNTRY_TEXT = "Hela Sverige"
 

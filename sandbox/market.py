@@ -254,24 +254,3 @@ def normalize_as_of(as_of: datetime | str | None) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=STOCKHOLM)
     return moment.astimezone(STOCKHOLM).replace(microsecond=0)
-
-
-def build_truth(seed: int = 1, as_of: datetime | str | None = None) -> dict[str, Any]:
-    """Ground truth without starting a server."""
-    return build_market(seed, as_of).truth_dict()
-
-
-def build_market(
-    seed: int = 1,
-    as_of: datetime | str | None = None,
-    *,
-    scale: float = 1.0,
-    phone_space: str = "generated",
-) -> Market:
-    """The simulated market at a moment (sandbox.simulation); same inputs, same market.
-
-    phone_space="fiction" uses only PTS fiction numbers (for committed fixtures).
-    """
-    from sandbox.simulation import simulation_for
-
-    return simulation_for(seed, scale, phone_space).market_at(as_of)

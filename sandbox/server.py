@@ -17,8 +17,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from sandbox.faults import CutOff, FaultPlan, Hold, Stream, Trickle, respond
-from sandbox.market import Market, build_market
-from sandbox.sites import HTML_TYPE, Response
+from sandbox.market import Market
+from sandbox.simulation import build_market
+from sandbox.sites.pages import HTML_TYPE, Response
 
 _POLL_INTERVAL_S = 0.05
 _TRICKLE_PIECES = 40

@@ -14,11 +14,12 @@ import hashlib
 import math
 import random
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from functools import cached_property, lru_cache
+from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from config.geo import DEFAULT_GEO_DIR
 from sandbox.geography import (
     SECOND_REGION,
     WHOLE_COUNTRY_TEXT,
@@ -28,21 +29,17 @@ from sandbox.geography import (
     region_for_kommun,
     write_location,
 )
-from sandbox.market import (
-    AD_ID_PREFIX,
-    KVALLSIDA,
-    NATTSIDA,
-    PROFILE_ID_PREFIX,
-    PROFILE_PHONE_SITES,
-    SITES,
-    STJARNSIDA,
-    STOCKHOLM,
-    Ad,
-    Listing,
-    Market,
-    Person,
-    Profile,
-    normalize_as_of,
+from sandbox.market import AD_ID_PREFIX, KVALLSIDA, NATTSIDA, PROFILE_ID_PREFIX, PROFILE_PHONE_SITES, STJARNSIDA, Ad, Listing, Market, Person, Profile, normalize_as_of
+from sandbox.weeks import ID_WEEK_OFFSET, LONGEST_STAY_WEEKS, week_of, week_start
+from sandbox.model import (
+    FEATURE_SHARES,
+    NETWORK_TEMPLATE_FEATURES,
+    NETWORK_TEMPLATES,
+    REPOST_INTERVALS_DAYS,
+    SITE_MIXES,
+    TOUR_CIRCUITS,
+    PhoneSpace,
+    SimulationConfig,
 )
 from sandbox.phones import FICTION_RANGES, FictionPhone, all_fiction_phones, pick_phone_form, write_phone
 from sandbox.prices import advert_price, write_price
@@ -58,216 +55,9 @@ from sandbox.wording import (
     relative_posted_text,
 )
 
-_REPO_ROOT = Path(__file__).resolve().parents[2]
-POPULATION_CSV = _REPO_ROOT / "config" / "geo" / "folkmangd_kommun_2019.csv"
-LAN_POLISREGION_CSV = _REPO_ROOT / "config" / "geo" / "lan_polisregion.csv"
+POPULATION_CSV = DEFAULT_GEO_DIR / "folkmangd_kommun_2019.csv"
+LAN_POLISREGION_CSV = DEFAULT_GEO_DIR / "lan_polisregion.csv"
 
-EPOCH = date(2025, 1, 6)  # Monday of simulation week 0
-OCCASION_WEEKDAY = 2  # weekly crawl occasions: Wednesdays …
-OCCASION_TIME = time(3, 0)  # … at 03:00 Stockholm time
-LONGEST_STAY_WEEKS = 104  # arrivals further back than this have all left
-_ID_WEEK_OFFSET = 500  # keeps week numbers in ids positive
-
-PhoneSpace = Literal["generated", "fiction"]
-
-
-# --- the model's knobs ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PlantedTrend:
-    """A market trend built into the arrival rate (what `evaluate` and the analysis should find)."""
-
-    name: str
-    level: str  # "riket", "polisregion" or "lan"
-    region: str  # polisregion name or länskod; "SE" for riket
-    yearly_change: float = 0.0  # +0.30 = 30 % more arrivals each year than the year before
-    seasonal_amplitude: float = 0.0  # ± share around the mean
-    peak_week_of_year: int = 28
-
-
-DEFAULT_TRENDS: tuple[PlantedTrend, ...] = (
-    PlantedTrend("säsong", "riket", "SE", seasonal_amplitude=0.15, peak_week_of_year=28),
-    PlantedTrend("ökning i Syd", "polisregion", "Syd", yearly_change=0.30),
-    PlantedTrend("minskning i Västerbottens län", "lan", "24", yearly_change=-0.30),
-)
-
-# Circuits touring profiles follow, one week per stop (kommun codes).
-TOUR_CIRCUITS: tuple[tuple[str, ...], ...] = (
-    ("0180", "1480", "1280"),  # Stockholm → Göteborg → Malmö → …
-    ("0380", "1980", "1880"),  # Uppsala → Västerås → Örebro
-    ("2281", "2480", "2580"),  # Sundsvall → Umeå → Luleå
-    ("0580", "0581", "0680"),  # Linköping → Norrköping → Jönköping
-)
-
-# Which sites a person has a profile on, with weights.
-SITE_MIXES: tuple[tuple[tuple[str, ...], int], ...] = (
-    ((NATTSIDA,), 40),
-    ((STJARNSIDA,), 15),
-    ((KVALLSIDA,), 10),
-    ((NATTSIDA, STJARNSIDA), 20),
-    ((NATTSIDA, KVALLSIDA), 8),
-    ((NATTSIDA, STJARNSIDA, KVALLSIDA), 7),
-)
-REPOST_INTERVALS_DAYS = (7, 10, 14, 21, 30)  # a listing lives this long, then comes back under a new id
-
-# Network adverts: one template, slots ({name}, {age}, {city}; {phone}: the network's number, obscured)
-# filled per profile, and the ad features the template carries (truth for the feature shares).
-NETWORK_TEMPLATES: tuple[tuple[str, str], ...] = (
-    ("Ny tjej i {city} – {name} {age}",
-     "Hej, jag heter {name} och är {age} år. Ny i {city} bara denna vecka. Asiatisk skönhet, ung och blyg. "
-     "Ring för bokning, endast sms först. Diskret lägenhet nära centrum."),
-    ("{name} ({age}) – söt och trevlig i {city}",
-     "{name} här, {age} år. Jag har precis kommit till {city}. 100 % äkta bilder. Tider varje dag mellan 10 "
-     "och 22. Skriv ett sms till {phone} så svarar min assistent."),
-    ("Exklusivt sällskap i {city}: {name}, {age}",
-     "Välkommen! {name}, {age}, finns i {city} några dagar. Brasiliansk och pålitlig. Bokning via sms. "
-     "Inga dolda nummer. Fräscht och diskret."),
-    ("Söt {name} {age} – endast kort tid i {city}",
-     "Hej älskling, {name} heter jag och är {age}. Jag stannar i {city} en kort tid. Thailändsk, ung och "
-     "oerfaren. Öppet dygnet runt, även helger. Endast sms, inga samtal."),
-    ("{name}, {age} år, tar emot i {city}",
-     "Mitt namn är {name}, {age} år. Du hittar mig i {city} nära stationen. Verifierad profil. Ring {phone} "
-     "för tid, min väninna svarar. Inga kort, endast kontant."),
-    ("Ny i {city}! {name} ({age})",
-     "{name}, {age}, ny i {city}. Rumänsk tjej med härlig personlighet. Tider hela dagen. Skriv på sms så "
-     "ordnar vi resten. Lägenheten ligger centralt."),
-    ("{city}: {name} {age} – diskret och trevlig",
-     "Välkommen till {name}, {age} år, i {city}. Jag tar emot i lugn lägenhet. Tider från morgon till sen "
-     "kväll. Bokning via sms till {phone}. Vi ses!"),
-    ("{name} ({age}) – bara denna vecka i {city}",
-     "Hej! {name} här, {age}. Bara denna vecka i {city}. Asiatisk, ung och glad. 100 % äkta bilder. "
-     "Sms för bokning, svar inom fem minuter."),
-)
-NETWORK_TEMPLATE_FEATURES: tuple[frozenset[str], ...] = (
-    frozenset({"ethnicity", "youth"}),
-    frozenset({"trust", "obscured_phone"}),
-    frozenset({"ethnicity", "trust"}),
-    frozenset({"ethnicity", "youth"}),
-    frozenset({"trust", "obscured_phone"}),
-    frozenset({"ethnicity"}),
-    frozenset({"obscured_phone"}),
-    frozenset({"ethnicity", "youth", "trust"}),
-)
-# How often an individual advert carries each ad feature (an obscured number only when there is a phone).
-FEATURE_SHARES: dict[str, float] = {"obscured_phone": 0.08, "ethnicity": 0.10, "youth": 0.05, "trust": 0.12}
-
-
-IncidentKind = Literal["outage", "partial", "layout_change", "site_closed"]
-INCIDENT_KINDS: tuple[str, ...] = ("outage", "partial", "layout_change", "site_closed")
-
-
-@dataclass(frozen=True)
-class Incident:
-    """A planted site incident: a crawl-quality problem that is not a market change.
-
-    outage: the site answers 503 everywhere; partial: a share of its detail pages fail;
-    layout_change: its pages change markup so the configured selectors miss; site_closed: the
-    site shuts for good (410) and its advertisers move to `successor`, so the market stays the same.
-    """
-
-    kind: IncidentKind
-    site: str
-    week: int
-    weeks: int | None = 1  # how long it lasts; None = for good
-    successor: str | None = None
-
-    def active_in(self, week: int) -> bool:
-        return week >= self.week and (self.weeks is None or week < self.week + self.weeks)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "site": self.site, "week": self.week, "weeks": self.weeks,
-                "successor": self.successor}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Incident":
-        return cls(data["kind"], data["site"], int(data["week"]), data.get("weeks"), data.get("successor"))
-
-
-def default_incidents(first_week: int, weeks: int) -> tuple[Incident, ...]:
-    """The incidents a back-filled series plants, spread over its weeks (none in very short series)."""
-    if weeks < 4:
-        return ()
-    return (
-        Incident("outage", STJARNSIDA, first_week + weeks // 3),
-        Incident("partial", NATTSIDA, first_week + weeks // 2),
-        Incident("layout_change", KVALLSIDA, first_week + (2 * weeks) // 3),
-        Incident("site_closed", STJARNSIDA, first_week + (5 * weeks) // 6, None, successor=KVALLSIDA),
-    )
-
-
-@dataclass(frozen=True)
-class SimulationConfig:
-    """Everything that decides a simulated market, besides the moment."""
-
-    seed: int = 1
-    scale: float = 1.0  # arrivals per week relative to the default market
-    phone_space: PhoneSpace = "generated"  # "fiction": only PTS fiction numbers (for committed fixtures)
-    arrivals_per_week: float = 8.0  # at scale 1, before season and trends
-    network_arrivals_per_week: float = 0.25
-    network_size: tuple[int, int] = (3, 10)
-    touring_share: float = 0.08
-    whole_country_share: float = 0.05
-    hidden_phone_share: float = 0.05
-    no_phone_share: float = 0.04
-    two_region_share: float = 0.10
-    cross_post_share: float = 0.6
-    fixed_phone_share: float = 0.08
-    median_stay_days: float = 14.0
-    mean_stay_days: float = 73.0
-    trends: tuple[PlantedTrend, ...] = DEFAULT_TRENDS
-    sites: tuple[str, ...] = SITES
-    incidents: tuple[Incident, ...] = ()
-
-    def __post_init__(self) -> None:
-        if not (0 < self.scale <= 50):
-            raise ValueError("scale must be above 0 and at most 50")
-        if self.phone_space not in ("generated", "fiction"):
-            raise ValueError("phone_space must be 'generated' or 'fiction'")
-
-
-# --- calendar -------------------------------------------------------------------------------------
-
-
-def week_start(week: int) -> datetime:
-    """Monday 00:00 (Stockholm) of a simulation week."""
-    return datetime.combine(EPOCH + timedelta(weeks=week), time(0, 0), tzinfo=STOCKHOLM)
-
-
-def week_of(moment: datetime | str | date) -> int:
-    """The simulation week holding a moment (naive times count as Stockholm time)."""
-    if isinstance(moment, date) and not isinstance(moment, datetime):
-        day = moment
-    else:
-        day = normalize_as_of(moment).date()
-    return (day - EPOCH).days // 7
-
-
-def occasion(week: int) -> datetime:
-    """The weekly crawl occasion of a week: Wednesday 03:00 Stockholm time."""
-    day = EPOCH + timedelta(weeks=week, days=OCCASION_WEEKDAY)
-    return datetime.combine(day, OCCASION_TIME, tzinfo=STOCKHOLM)
-
-
-def parse_week(text: str) -> int:
-    """A week given as a simulation week number ('98') or an ISO week ('2026-W47')."""
-    value = text.strip()
-    if value.lstrip("-").isdigit():
-        return int(value)
-    try:
-        monday = datetime.strptime(value + "-1", "%G-W%V-%u").date()
-    except ValueError:
-        raise ValueError(f"week {text!r} is neither a week number nor an ISO week like 2026-W47") from None
-    return (monday - EPOCH).days // 7
-
-
-def recent_occasions(weeks: int, now: datetime | None = None) -> list[datetime]:
-    """The last `weeks` weekly occasions that are not in the future, oldest first."""
-    now = normalize_as_of(now)
-    last = week_of(now)
-    if occasion(last) > now:
-        last -= 1
-    return [occasion(w) for w in range(last - weeks + 1, last + 1)]
 
 
 # --- the people behind the market -----------------------------------------------------------------
@@ -444,7 +234,7 @@ class Simulation:
                   network: tuple[str, FictionPhone | None, int, tuple[str, ...]] | None = None,
                   arrive_at: datetime | None = None, taken_names: set[str] | None = None) -> _Life:
         cfg = self.config
-        code = f"{week + _ID_WEEK_OFFSET:04d}{index:03d}"
+        code = f"{week + ID_WEEK_OFFSET:04d}{index:03d}"
         arrive_at = arrive_at or week_start(week) + timedelta(minutes=rng.uniform(0, 7 * 24 * 60))
         arrive_at = arrive_at.replace(second=0, microsecond=0)
         sigma = math.sqrt(2 * math.log(cfg.mean_stay_days / cfg.median_stay_days))
@@ -501,7 +291,7 @@ class Simulation:
         region = self._polisregion_of_lan.get(anchor[:2])
         in_region = [c for c in self._codes if self._polisregion_of_lan.get(c[:2]) == region]
         region_weights = [self._population[c] for c in in_region]
-        network_id = f"n{week + _ID_WEEK_OFFSET:04d}{network_no:02d}"
+        network_id = f"n{week + ID_WEEK_OFFSET:04d}{network_no:02d}"
         phone = self._phone(rng, network_id)
         template = rng.randrange(len(NETWORK_TEMPLATES))
         sites = rng.choice(((NATTSIDA,), (NATTSIDA, STJARNSIDA), (STJARNSIDA,), (NATTSIDA, KVALLSIDA)))
@@ -682,22 +472,20 @@ def simulation_for(seed: int = 1, scale: float = 1.0, phone_space: PhoneSpace = 
     return Simulation(SimulationConfig(seed=seed, scale=scale, phone_space=phone_space))
 
 
-@dataclass(frozen=True)
-class Series:
-    """A back-filled crawl series: which simulated weeks were crawled, at what moments."""
+def build_truth(seed: int = 1, as_of: datetime | str | None = None) -> dict[str, Any]:
+    """Ground truth without starting a server."""
+    return build_market(seed, as_of).truth_dict()
 
-    seed: int
-    scale: float
-    occasions: tuple[datetime, ...]
 
-    @cached_property
-    def weeks(self) -> tuple[int, ...]:
-        return tuple(week_of(moment) for moment in self.occasions)
+def build_market(
+    seed: int = 1,
+    as_of: datetime | str | None = None,
+    *,
+    scale: float = 1.0,
+    phone_space: str = "generated",
+) -> Market:
+    """The simulated market at a moment (sandbox.simulation); same inputs, same market.
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"seed": self.seed, "scale": self.scale, "occasions": [o.isoformat() for o in self.occasions]}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Series":
-        return cls(int(data["seed"]), float(data["scale"]),
-                   tuple(datetime.fromisoformat(o) for o in data["occasions"]))
+    phone_space="fiction" uses only PTS fiction numbers (for committed fixtures).
+    """
+    return simulation_for(seed, scale, phone_space).market_at(as_of)

@@ -35,7 +35,7 @@ from sandbox.faults import (
     TruncateFault,
     classify,
 )
-from sandbox.market import build_market
+from sandbox.simulation import build_market
 from sandbox.server import SandboxServer
 from store import open_store, repository
 from support import POSTGRES_ADMIN_URL, init_keys, postgres_database, run_cli

@@ -80,7 +80,8 @@ def test_section_class_wins_and_sites_without_wording_classification_keep_offers
 
 
 def test_the_classifier_agrees_with_the_simulated_truth():
-    from sandbox.simulation import occasion, simulation_for
+    from sandbox.weeks import occasion
+    from sandbox.simulation import simulation_for
 
     simulation = simulation_for(3, 0.5)
     total = right = 0
@@ -96,7 +97,8 @@ def test_the_classifier_agrees_with_the_simulated_truth():
 def test_the_simulated_wording_needs_the_masks_and_the_new_cues(tmp_path):
     """Without the masks and cues of lexicon version 2 the simulated offers and buyers' ads would be misread:
     the simulation is hard enough to test the lexicon, not only the easy phrases."""
-    from sandbox.simulation import occasion, simulation_for
+    from sandbox.weeks import occasion
+    from sandbox.simulation import simulation_for
 
     bundled = load_demand_lexicon()
     assert bundled.version >= 2

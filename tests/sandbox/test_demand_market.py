@@ -9,7 +9,9 @@ from bs4 import BeautifulSoup
 
 from sandbox.demand import REVIEW_VISIBLE_DAYS, demand_trend
 from sandbox.server import SandboxServer
-from sandbox.simulation import Simulation, SimulationConfig, occasion, simulation_for
+from sandbox.simulation import Simulation, simulation_for
+from sandbox.model import SimulationConfig
+from sandbox.weeks import occasion
 
 
 def test_demand_is_deterministic_per_seed_and_week_whatever_came_before():

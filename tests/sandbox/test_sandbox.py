@@ -10,7 +10,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from sandbox.geography import REGION_PAGES, region_for_kommun
-from sandbox.market import build_market
+from sandbox.simulation import build_market
 from sandbox.phones import PHONE_FORM_WEIGHTS
 from sandbox.server import SandboxServer
 from support import FICTION_RANGES

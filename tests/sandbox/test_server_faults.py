@@ -27,7 +27,7 @@ from sandbox.faults import (
     TruncateFault,
     classify,
 )
-from sandbox.market import build_market
+from sandbox.simulation import build_market
 from sandbox.server import SandboxServer
 from support import run_cli
 

@@ -7,19 +7,12 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from sandbox.market import KVALLSIDA, NATTSIDA, STJARNSIDA, STOCKHOLM, build_market
+from sandbox.market import KVALLSIDA, NATTSIDA, STJARNSIDA, STOCKHOLM
+from sandbox.simulation import build_market
 from sandbox.phones import is_fiction_e164
-from sandbox.simulation import (
-    EPOCH,
-    Incident,
-    Simulation,
-    SimulationConfig,
-    default_incidents,
-    occasion,
-    parse_week,
-    recent_occasions,
-    week_of,
-)
+from sandbox.weeks import EPOCH, occasion, parse_week, recent_occasions, week_of
+from sandbox.model import Incident, SimulationConfig, default_incidents
+from sandbox.simulation import Simulation
 
 WEEKS = range(60, 72)
 

@@ -6,7 +6,9 @@ from collections import defaultdict
 import pytest
 
 from config.lexicons import load_lexicons
-from sandbox.simulation import Simulation, SimulationConfig, occasion
+from sandbox.simulation import Simulation
+from sandbox.model import SimulationConfig
+from sandbox.weeks import occasion
 from sandbox.wording import AD_FEATURES
 from parsers.features import extract_features
 from parsers.sketches import template_tokens, text_shingles

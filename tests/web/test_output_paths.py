@@ -11,7 +11,7 @@ from rich.console import Console
 from analysis import disclosure
 from analysis.counts import count_observations
 from config.geo import load_geography
-from lagesbild.display import published_table
+from lagesbild.terminal import published_table
 from web.exports import EXPORTERS
 
 from support import Obs
@@ -20,10 +20,10 @@ ROOT = Path(__file__).resolve().parents[2]
 GEO = load_geography()
 COUNTING = {"load_counts", "count_observations"}
 PROTECTING = {"protect", "protect_family", "protect_levels", "load_published", "load_published_family"}
-OUTPUT_PACKAGES = ("lagesbild", "web")
+OUTPUT_PACKAGES = ("lagesbild", "web", "evaluation")
 # Functions that count without protecting because they publish no count: `evaluate` compares stored
 # sandbox data with the simulation's truth cell by cell and reports only error rates and shares.
-SCORING_ONLY = {("lagesbild/evaluate.py", "_compare")}
+SCORING_ONLY = {("evaluation/compare.py", "compare_counts")}
 
 
 def called_names(node: ast.AST) -> set[str]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import click
 from rich.console import Console
 from rich.table import Table
-
 from analysis.counts import LEVELS
 from analysis.engine import CATEGORY_MEASURES
 from analysis.extras import CENSORED_NOTE, EXTRA_LABELS
@@ -17,9 +16,10 @@ from analysis.periods import PERIODS
 from analysis.quality import BREAK_LABELS, EVENT_LABELS
 from analysis.trend_table import BEFORE_CRAWLS_NOTE, TREND_MEASURES, TrendRow, TrendTable, load_trend_table
 from analysis.trends import RateRatio
-from lagesbild.prices_cli import print_price_series
 from config.geo import Geography
 from config.settings import load_settings, load_settings_geography
+from rich.text import Text
+
 
 console = Console()
 
@@ -33,29 +33,13 @@ PARENT_NAMES = {"riket": "övriga riket", "lan": "övriga länet"}
 
 def resolve_region(geography: Geography, level: str, text: str | None) -> str:
     """The code of the region a user named (by name or code); a usage error when there is none."""
-    if level == "riket":
-        if text is None or text.strip().casefold() in ("se", "riket", "sverige", "hela landet"):
-            return "SE"
-        raise click.BadParameter(f"{text!r} is not riket; leave --region out at --level riket",
-                                 param_hint="--region")
-    if not text or not text.strip():
+    if level != "riket" and not (text or "").strip():
         raise click.UsageError(f"give --region at --level {level} (a name or a code)")
-    wanted = text.strip().casefold()
-    candidates: dict[str, str] = {}
-    if level == "polisregion":
-        candidates = {name.casefold(): name for name in geography.polisregioner}
-    elif level == "lan":
-        for code, lan in geography.lan.items():
-            for name in (code, lan.name, lan.name.removesuffix(" län"), lan.name.removesuffix("s län")):
-                candidates[name.casefold()] = code
-    else:
-        for code, kommun in geography.kommuner.items():
-            candidates[code.casefold()] = code
-            candidates[kommun.name.casefold()] = code
-    found = candidates.get(wanted)
-    if found is None:
-        raise click.BadParameter(f"no {level} called {text!r}", param_hint="--region")
-    return found
+    code = geography.find_region(level, text)
+    if code is None:
+        hint = f"{text!r} is not riket; leave --region out at --level riket" if level == "riket" else f"no {level} called {text!r}"
+        raise click.BadParameter(hint, param_hint="--region")
+    return code
 
 
 def _number(value: float | None, decimals: int = 0) -> str:
@@ -190,3 +174,18 @@ def trends_command(level: str, region: str | None, period: str, measure: str, si
         console.print(f"{name}: inga observationer i perioden.")
         return
     print_trend_table(table)
+
+
+def print_price_series(table: TrendTable, console: Console) -> None:
+    """A small table of the region's price per hour by period; nothing when no site gives prices."""
+    if table.prices is None:
+        return
+    out = Table(title="Pris per timme (kr)")
+    out.add_column("Period")
+    out.add_column(Text("Median [kvartil 1–kvartil 3]"), justify="right")
+    for row in table.rows:
+        out.add_row(row.period, Text(table.prices.display(row.period)))
+    console.print(out)
+    console.print(table.prices.rule, markup=False, soft_wrap=True)
+    console.print("Timpriset är det pris per timme annonsen anger; annonser utan timpris (bara pris för 30 minuter, "
+                  "eller inget pris) ingår inte. Ett 30-minuterspris räknas aldrig om till timpris.", markup=False)

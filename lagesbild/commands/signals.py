@@ -67,7 +67,7 @@ def _load(since, until):
 
 def _coverage(store, since, until) -> None:
     from analysis.queries import load_coverage
-    from lagesbild.display import print_coverage
+    from lagesbild.terminal import print_coverage
 
     print_coverage(console, load_coverage(store, since, until))
 

@@ -1,0 +1,1 @@
+"""Scorecards: the pipeline run over the simulated market, compared with the simulation's truth."""

@@ -1,0 +1,58 @@
+"""What the commands share: the consoles, the data-store opener and the window, level and period options."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import click
+from rich.console import Console
+
+from analysis.counts import LEVELS
+from analysis.periods import PERIODS
+from analysis.queries import load_published
+from config.settings import Settings, load_settings_geography
+
+console = Console()
+err_console = Console(stderr=True, soft_wrap=True)
+
+
+def day(value: datetime | None) -> date | None:
+    return value.date() if value else None
+
+
+def open_settings_store(settings: Settings):
+    from store import open_store
+
+    return open_store(settings.resolved_database_url)
+
+
+def protected_counts(settings: Settings, store, level: str, period: str, since, until):
+    """One level's table, protected together with the other levels and periods an attacker could hold."""
+    geography = load_settings_geography(settings)
+    return load_published(store, geography, level, period, day(since), day(until), settings)
+
+
+def window_options(command):
+    """--level, --period, --from and --to, shared by the table commands."""
+    command = click.option("--to", "until", type=click.DateTime(["%Y-%m-%d"]), help="Last day (YYYY-MM-DD).")(command)
+    command = click.option("--from", "since", type=click.DateTime(["%Y-%m-%d"]), help="First day (YYYY-MM-DD).")(command)
+    return command
+
+
+def level_option(default: str):
+    return click.option("--level", type=click.Choice(LEVELS), default=default, show_default=True, help="Regional level.")
+
+
+period_option = click.option("--period", type=click.Choice(PERIODS), default="month", show_default=True, help="Time period.")
+
+
+def parse_as_of(text: str, option: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a date or time like 2026-07-22 or 2026-07-22T03:00",
+                                 param_hint=option) from None
+    if moment.tzinfo is None:  # naive times are Swedish local time
+        from zoneinfo import ZoneInfo
+
+        moment = moment.replace(tzinfo=ZoneInfo("Europe/Stockholm"))
+    return moment
