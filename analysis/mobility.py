@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable, Protocol
+from typing import Any, Iterable, Protocol
 
 from analysis import disclosure
 from analysis.audit import CellRef, Relation
@@ -203,3 +203,28 @@ def protect_flows(rows: Iterable[PlacedRow], geography: Geography, period: str,
 def _row_labels(rows: Iterable[PlacedRow], period: str) -> set[str]:
     return {period_label(local_date(t), period) for t in {row.observed_at for row in rows}}
 
+
+
+@dataclass(frozen=True)
+class FlowMatrix:
+    """One period's protected flows as origin × destination: region codes in order, names, published cells."""
+
+    period: str
+    codes: tuple[str, ...]
+    names: dict[str, str]
+    cells: dict[tuple[str, str], Any]  # (origin, destination) -> PublishedCell
+
+
+def flow_matrices(table) -> list[FlowMatrix]:
+    """The protected flows table (rows "origin>destination") as one matrix per period, in period order."""
+    matrices = []
+    for period in sorted({row.period for row in table.rows}):
+        cells, names = {}, {}
+        for row in table.rows:
+            if row.period == period:
+                origin, destination = row.region_code.split(PAIR_SEPARATOR)
+                cells[(origin, destination)] = row.cells[FLOW_MEASURE]
+                names[origin], names[destination] = row.region_name.split(" → ")
+        codes = tuple(dict.fromkeys(code for pair in cells for code in pair))
+        matrices.append(FlowMatrix(period, codes, names, cells))
+    return matrices

@@ -158,6 +158,18 @@ class Geography:
             return self._kommun(self._need_code(level, code)).name
         raise ValueError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
 
+    def region_label(self, level: str, code: str) -> str:
+        """A name for a table row: "Skåne län (12)", "Malmö (1280)", "Syd"; the code itself when unknown."""
+        try:
+            name = self.region_name(level, code)
+        except (KeyError, ValueError):
+            return code
+        return f"{name} ({code})" if level in ("kommun", "lan") else name
+
+    def describe_kommun(self, code: str) -> str:
+        """"1280 Malmö (Skåne län, polisregion Syd)"."""
+        return f"{code} {self._kommun(code).name} ({self.lan_of(code).name}, polisregion {self.polisregion_of(code)})"
+
     def find_region(self, level: str, text: str | None) -> str | None:
         """The code of a region a person named, by code or name, case-insensitive; None when there is none.
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
@@ -15,7 +16,7 @@ from config.settings import Settings
 from config.sites import SiteConfig
 from crawler.anonymiser import Anonymiser, Tokeniser
 from crawler.browser import find_chromium, launch_options
-from crawler.keys import KeyRing, SecretKey, StudyPeriod
+from crawler.keys import KEY_BYTES, KeyRing, SecretKey, StudyPeriod
 from crawler.logredact import RedactingFilter
 from crawler.middlewares import describe_errors, error_breakdown
 from crawler.places import build_place_resolver
@@ -191,6 +192,18 @@ def study_period_key(settings: Settings, *, create_if_missing: bool = False) -> 
     """The active study period and its key (wall-clock time decides the period, also in back-fills)."""
     ring = KeyRing(settings.resolved_key_dir, settings.key_period)
     return ring.key_for_crawl(datetime.now(timezone.utc), create_if_missing=create_if_missing)
+
+
+def dry_run_key(settings: Settings) -> tuple[StudyPeriod, SecretKey] | None:
+    """The active study-period key, or None before `keys init` (a dry run then uses a throw-away key)."""
+    if KeyRing(settings.resolved_key_dir, settings.key_period).periods():
+        return study_period_key(settings)
+    return None
+
+
+def throwaway_key() -> tuple[StudyPeriod, SecretKey]:
+    """A key that lives only in memory, for a dry run that stores nothing."""
+    return StudyPeriod("dry-run", "dry-run", "", "active"), SecretKey(secrets.token_bytes(KEY_BYTES))
 
 
 @dataclass

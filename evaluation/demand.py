@@ -24,8 +24,8 @@ from analysis.demand import weekly_trend
 from config.geo import Geography
 from config.settings import Settings
 from crawler.demand import review_token, reviewer_token
-from evaluation.series import SeriesPlan
 from evaluation.compare import LIMITS, Sighting, compare_counts, tokeniser_for
+from evaluation.series import SeriesPlan
 from sandbox.demand import REVIEW_VISIBLE_DAYS, Demand
 from sandbox.weeks import week_of
 from store import demand as demand_store

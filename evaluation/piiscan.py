@@ -1,7 +1,9 @@
 """The PII guard: scan the data folder, logs, Scrapy folders and the database for known plaintext values."""
 from __future__ import annotations
 
+import json
 import re
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -109,3 +111,29 @@ def scan_database(engine, needles: set[str]) -> list[Hit]:
 def scan(data_folder: Path, engine, needles: set[str]) -> list[Hit]:
     """The whole guard: files under the data folder (database files, logs, exports, keys) and the database."""
     return scan_files([data_folder], needles) + scan_database(engine, needles)
+
+
+class NotLocalTruth(ValueError):
+    """A truth URL that is not the local sandbox's."""
+
+
+def load_truth(source: str) -> dict:
+    """A sandbox ground truth from a URL on 127.0.0.1/localhost, or from a JSON file."""
+    if source.startswith(("http://127.0.0.1", "http://localhost", "http://[::1]")):
+        with urllib.request.urlopen(source, timeout=30) as response:
+            return json.load(response)
+    if source.startswith(("http://", "https://")):
+        raise NotLocalTruth("--truth URLs must point at the local sandbox (127.0.0.1 or localhost)")
+    return json.loads(Path(source).read_text(encoding="utf-8"))
+
+
+def needles_from_values(lines: Iterable[str]) -> set[str]:
+    """Known plaintext values, one per line; a +46 number stands for every form it can be written in."""
+    needles: set[str] = set()
+    for line in lines:
+        value = line.strip()
+        if value.startswith("+46") and value[1:].isdigit():
+            needles |= phone_forms(value)
+        elif value:
+            needles.add(value)
+    return needles

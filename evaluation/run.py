@@ -13,15 +13,11 @@ from typing import Any, Callable
 from config.geo import Geography
 from config.settings import Settings
 from crawler.runner import study_period_key
+from evaluation.errors import EvaluationFolderTaken
 from evaluation.scorecard import score_series
 from evaluation.series import plan_series, read_manifest, run_backfill
 from evaluation.trends import LongSeries
 from store.db import open_store
-
-
-class EvaluationFolderTaken(Exception):
-    """The scratch folder exists and was not made by an evaluation: it is never wiped."""
-
 
 EVALUATION_DIR = "evaluation"
 _MARKER = ".lagesbild-evaluation"  # only folders holding this are ever wiped

@@ -16,7 +16,14 @@ from sqlmodel import select
 
 from config.geo import Geography
 from config.settings import Settings
-from evaluation.compare import COUNTED_MEASURES, KOMMUN_MIN_ADS, LIMITS, Sighting, compare_counts, tokeniser_for
+from evaluation.compare import (
+    COUNTED_MEASURES,
+    KOMMUN_MIN_ADS,
+    LIMITS,
+    Sighting,
+    compare_counts,
+    tokeniser_for,
+)
 from evaluation.demand import demand_failures, score_demand
 from evaluation.prices import score_prices
 from evaluation.series import SeriesPlan

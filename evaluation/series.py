@@ -17,6 +17,7 @@ from typing import Any, Callable
 from config.settings import BUNDLED_SITES_DIR, Settings
 from config.sites import load_sites
 from crawler.runner import RunOutcome, run_crawl_series
+from evaluation.errors import SeriesNotFound
 from sandbox.faults import FaultPlan, HttpErrorFault, LayoutChangeFault
 from sandbox.model import Incident, SimulationConfig, default_incidents
 from sandbox.simulation import Simulation
@@ -129,10 +130,6 @@ def write_manifest(home: Path, plan: SeriesPlan, results: list[list[RunOutcome]]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
-
-
-class SeriesNotFound(Exception):
-    """No back-filled series manifest where one was expected."""
 
 
 def read_manifest(home: Path) -> tuple[SeriesPlan, list[list[dict[str, Any]]]]:

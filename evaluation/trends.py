@@ -22,11 +22,11 @@ from analysis.quality import estimate_region_trend
 from config.geo import Geography
 from crawler.anonymiser import Tokeniser
 from crawler.keys import KEY_BYTES, SecretKey
+from parsers.places import REASON_NATIONWIDE
+from parsers.records import ObservedAd
 from sandbox.model import PlantedTrend, SimulationConfig
 from sandbox.simulation import Simulation
 from sandbox.weeks import occasion, recent_occasions
-from parsers.places import REASON_NATIONWIDE
-from parsers.records import ObservedAd
 from store import open_store, repository
 
 LONG_SERIES_WEEKS = 104

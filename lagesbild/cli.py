@@ -1,48 +1,65 @@
 """The `lagesbild` command: the top-level group, every command group registered by name, and the entry point."""
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
 
-from lagesbild.commands.audit import audit_disclosure, audit_pii
-from lagesbild.commands.crawl import crawl_command
-from lagesbild.commands.db import db_group
-from lagesbild.commands.demo import demo_command
-from lagesbild.commands.evaluate import evaluate_command
-from lagesbild.commands.keys import keys_group
-from lagesbild.commands.places import geo_group, places_group
-from lagesbild.commands.purge import purge_command
-from lagesbild.commands.report import report_command
-from lagesbild.commands.runs import runs_command
-from lagesbild.commands.sandbox import sandbox_group
-from lagesbild.commands.schedule import schedule_group, scheduler_group
-from lagesbild.commands.serve import serve_command
-from lagesbild.commands.signals import flows_command, signals_command
-from lagesbild.commands.sites import sites_group
-from lagesbild.commands.status import status_command
-from lagesbild.commands.tables import counts_command, export_command
-from lagesbild.commands.trends import trends_command
-from lagesbild.commands.users import users_group
-from lagesbild.errors import USER_ERRORS
+from lagesbild.errors import USER_ERRORS, exit_code
 from lagesbild.options import err_console
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-COMMANDS = (
-    sites_group, sandbox_group, crawl_command, counts_command, export_command, trends_command, signals_command,
-    flows_command, report_command, runs_command, status_command, places_group, geo_group, db_group, keys_group,
-    purge_command, audit_disclosure, audit_pii, schedule_group, scheduler_group, serve_command, users_group,
-    demo_command, evaluate_command,
-)
+# Every command group in the order `--help` lists them: name -> (module of lagesbild.commands, object, the
+# line `--help` shows). A module is imported only when its command runs, so `lagesbild --help` stays fast.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "crawl": ("crawl", "crawl_command", "Crawl sites now and store anonymised observations."),
+    "counts": ("tables", "counts_command", "Protected counts per region and period in the terminal."),
+    "export": ("tables", "export_command", "Write protected counts keyed by SCB codes to a file."),
+    "trends": ("trends", "trends_command", "One region's series: change, slope, trend test, change points, flags."),
+    "signals": ("signals", "signals_command", "Organisation, mobility and ad-feature signals (signal threshold)."),
+    "flows": ("signals", "flows_command", "Flows of profiles between regions (signal threshold)."),
+    "report": ("report", "report_command", "Write a lägesbild for one region and period (PDF or HTML)."),
+    "runs": ("runs", "runs_command", "Recent crawl runs: status, health, fill rates and coverage."),
+    "status": ("status", "status_command", "Sites, last runs, schedules, database, keys and retention."),
+    "sites": ("sites", "sites_group", "Configured sites."),
+    "places": ("places", "places_group", "Place resolution: from ad location texts to kommun codes."),
+    "geo": ("places", "geo_group", "Geography tables: kommuner, län, police regions and population."),
+    "schedule": ("schedule", "schedule_group", "Persistent crawl and maintenance schedules."),
+    "scheduler": ("schedule", "scheduler_group", "The scheduler process (one per database)."),
+    "serve": ("serve", "serve_command", "Serve the dashboard and API."),
+    "users": ("users", "users_group", "Accounts of the dashboard and API."),
+    "keys": ("keys", "keys_group", "Study-period keys (HMAC master keys outside the database)."),
+    "purge": ("purge", "purge_command", "Delete data older than the retention time, keeping frozen counts."),
+    "audit-disclosure": ("audit", "audit_disclosure", "Try to recover suppressed cells from published files."),
+    "audit-pii": ("audit", "audit_pii", "Scan the data folder and database for known plaintext."),
+    "db": ("db", "db_group", "Database schema."),
+    "sandbox": ("sandbox", "sandbox_group", "The simulated market's sites on 127.0.0.1."),
+    "demo": ("demo", "demo_command", "Back-fill crawls of the simulated market and print the tables."),
+    "evaluate": ("evaluate", "evaluate_command", "Score what the pipeline stored against the simulation's truth."),
+}
 
 
-@click.group(context_settings=CONTEXT)
+class CommandLine(click.Group):
+    """The top-level group: commands are looked up in COMMANDS and imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attribute, _ = COMMANDS[name]
+        return getattr(importlib.import_module(f"lagesbild.commands.{module}"), attribute)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, short) for name, (_, _, short) in COMMANDS.items()])
+
+
+@click.group(cls=CommandLine, context_settings=CONTEXT)
 def app() -> None:
     """lagesbild: anonymised trend monitoring of the online escort-ad market."""
-
-
-for command in COMMANDS:
-    app.add_command(command)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -63,7 +80,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except tuple(USER_ERRORS) as exc:
         err_console.print(f"error: {exc}", markup=False, highlight=False)
-        sys.exit(USER_ERRORS[type(exc)])
+        sys.exit(exit_code(exc))
     except OSError as exc:  # a data folder or file the user pointed at is not usable
         where = f"{exc.filename}: " if exc.filename else ""
         err_console.print(f"error: {where}{exc.strerror or exc}", markup=False, highlight=False)

@@ -2,17 +2,18 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
 
 from analysis.counts import LEVELS
 from analysis.periods import PERIODS
-from analysis.queries import load_published
-from config.settings import Settings, load_settings_geography
+from config.settings import Settings
+from store import open_store
 
-console = Console()
-err_console = Console(stderr=True, soft_wrap=True)
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def day(value: datetime | None) -> date | None:
@@ -20,15 +21,7 @@ def day(value: datetime | None) -> date | None:
 
 
 def open_settings_store(settings: Settings):
-    from store import open_store
-
     return open_store(settings.resolved_database_url)
-
-
-def protected_counts(settings: Settings, store, level: str, period: str, since, until):
-    """One level's table, protected together with the other levels and periods an attacker could hold."""
-    geography = load_settings_geography(settings)
-    return load_published(store, geography, level, period, day(since), day(until), settings)
 
 
 def window_options(command):
@@ -52,7 +45,6 @@ def parse_as_of(text: str, option: str) -> datetime:
         raise click.BadParameter(f"{text!r} is not a date or time like 2026-07-22 or 2026-07-22T03:00",
                                  param_hint=option) from None
     if moment.tzinfo is None:  # naive times are Swedish local time
-        from zoneinfo import ZoneInfo
 
         moment = moment.replace(tzinfo=ZoneInfo("Europe/Stockholm"))
     return moment

@@ -1,33 +1,42 @@
 """Rich rendering of protected tables and crawl progress for the terminal."""
 from __future__ import annotations
 
+from typing import Collection, Sequence
+
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from analysis.disclosure import PublishedTable
 from analysis.queries import Coverage
 from web.exports import MEASURE_LABELS
+from web.wording import share_text
 
 LEVEL_LABELS = {"riket": "Riket", "polisregion": "Polisregion", "lan": "Län", "kommun": "Kommun"}
 
 
-def published_table(table: PublishedTable, *, hide_empty: bool = True) -> Table:
+def published_table(table: PublishedTable, *, hide_empty: bool = True, title: str | None = None,
+                    columns: Sequence[tuple[str, str]] | None = None, share_of: str | None = None,
+                    plain: Collection[str] = (), regions: bool = True) -> Table:
     """A terminal table of a protected table; rows with only zeros are hidden unless asked.
 
-    Suppressed cells show as ".." and the caption states the protection rule.
+    `columns` (measure, label) default to every measure; with `share_of`, the other columns also show their
+    share of that measure's cell, except the `plain` ones. Suppressed cells show as ".." and the caption states the protection rule.
     """
     if not isinstance(table, PublishedTable):
         raise TypeError("the terminal shows only disclosure-protected tables")
-    rich_table = Table(title=f"{LEVEL_LABELS[table.level]} per {table.period}", caption=table.rule)
-    rich_table.add_column("Period")
-    rich_table.add_column(LEVEL_LABELS[table.level])
-    for measure in table.measures:
-        rich_table.add_column(MEASURE_LABELS[measure], justify="right")
+    columns = columns or [(m, MEASURE_LABELS[m]) for m in table.measures]
+    heads = ["Period"] + ([LEVEL_LABELS[table.level]] if regions else [])
+    rich_table = Table(*heads, *(Text(label, justify="right") for _, label in columns),
+                       title=title or f"{LEVEL_LABELS[table.level]} per {table.period}", caption=table.rule)
     for row in table.rows:
         if hide_empty and all(cell.value == 0 for cell in row.cells.values()):
             continue
-        rich_table.add_row(row.period, row.region_name, *(row.cells[m].display for m in table.measures))
+        total = row.cells.get(share_of)
+        cells = [row.cells[m].display if total is None or m == share_of or m in plain else share_text(row.cells[m], total)
+                 for m, _ in columns]
+        rich_table.add_row(row.period, *([row.region_name] if regions else []), *cells)
     return rich_table
 
 

@@ -10,9 +10,7 @@
 from __future__ import annotations
 
 import logging
-import os
 import socket
-import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,8 +25,7 @@ from config.settings import Settings, load_settings, load_settings_geography
 from config.sites import SiteConfig, load_sites
 from scheduler import alerts, child
 from store import open_store, repository
-from web.exports import write_export
-from web.source import runs_context
+from web.files import write_protected_file
 
 logger = logging.getLogger(__name__)
 _aggregate_lock = threading.Lock()
@@ -110,21 +107,6 @@ def supervise_crawl(site: SiteConfig, settings: Settings, store) -> CrawlReport:
     return CrawlReport(site.name, process=result, runs=tuple(runs))
 
 
-def _write_atomically(table, geography, path: Path, store) -> int:
-    """Write a protected table with the crawl-quality flags and coverage of its periods, atomically."""
-    context = runs_context(store, table.period, {row.period for row in table.rows})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(handle)
-    try:
-        rows = write_export(table, geography, Path(temporary), context=context)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return rows
-
-
 def aggregate_published(settings: Settings, store) -> list[Path]:
     """Refresh `<level>-manad.csv` in the export folder: every level, protected together (post-crawl)."""
     with _aggregate_lock:
@@ -133,7 +115,7 @@ def aggregate_published(settings: Settings, store) -> list[Path]:
         written = []
         for level in LEVELS:
             path = settings.export_dir / f"{level}-manad.csv"
-            _write_atomically(family[(level, "month")], geography, path, store)
+            write_protected_file(family[(level, "month")], geography, store, path)
             written.append(path)
         logger.info("published tables refreshed in %s", settings.export_dir)
         return written
@@ -154,7 +136,7 @@ def weekly_export(now: datetime | None = None) -> Path:
     with open_store(settings.resolved_database_url) as store:
         geography = load_settings_geography(settings)
         family = load_published_family(store, geography, "month", settings=settings)
-        rows = _write_atomically(family[("kommun", "month")], geography, path, store)
+        rows = write_protected_file(family[("kommun", "month")], geography, store, path)
     logger.info("weekly export: %d rows in %s", rows, path)
     return path
 

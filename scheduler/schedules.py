@@ -29,6 +29,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from config.errors import BadInput
 from config.settings import Settings
 from store.db import make_engine
 
@@ -49,7 +50,7 @@ _UNITS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
 _DURATION = re.compile(r"(\d+)([wdhms])")
 
 
-class ScheduleError(ValueError):
+class ScheduleError(BadInput, ValueError):
     """A schedule request that cannot be carried out, in one line."""
 
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 from collections.abc import Callable
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
 
 from config.settings import Settings
+from crawler.logredact import RedactingFilter
 from scheduler import alerts, child
 from scheduler.schedules import POLL_S, list_jobs, new_scheduler
 from store import open_store, repository
@@ -100,3 +102,18 @@ def run_scheduler(settings: Settings, *, stop: threading.Event | None = None,
                 "scheduler_stopped", "lagesbild: schemaläggaren stoppades: den förlorade sitt lås på databasen",
                 ("en annan schemaläggare tog över låset; kontrollera att bara en körs",)))
         logger.info("scheduler stopped")
+
+
+def run_scheduler_logging_to_stderr(settings: Settings) -> None:
+    """run_scheduler with redacted log lines on stderr, as `lagesbild scheduler start` runs it."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(settings.log_level)
+    logging.getLogger("apscheduler").setLevel(max(logging.INFO, root.level))
+    try:
+        run_scheduler(settings)
+    finally:
+        root.removeHandler(handler)

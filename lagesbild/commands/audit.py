@@ -3,34 +3,24 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+
 import click
-from rich.console import Console
 from rich.table import Table
+
 from analysis.audit import AuditInputError, audit_files
 from analysis.counts import UNRESOLVED
+from config.errors import BadInput
 from config.settings import load_settings, load_settings_geography
-import json
-import urllib.request
-from evaluation.piiscan import needles_from_truth, phone_forms, scan
-
-
-LEVEL_LABELS = {"riket": "Riket", "polisregion": "Polisregion", "lan": "Län", "kommun": "Kommun"}
-
-
-class BadInput(click.ClickException):
-    """A file the audit cannot read: one line on stderr, exit code 2."""
-
-    exit_code = 2
-
-
-def _region_name(geography, level: str, code: str) -> str:
-    if code == UNRESOLVED:
-        return "Okänd plats"
-    try:
-        return f"{geography.region_name(level, code)} ({code})" if level in ("kommun", "lan") else \
-            geography.region_name(level, code)
-    except (KeyError, ValueError):
-        return code
+from evaluation.piiscan import (
+    NotLocalTruth,
+    load_truth,
+    needles_from_truth,
+    needles_from_values,
+    scan,
+)
+from lagesbild.options import console
+from store import open_store
+from web.wording import LEVEL_NAMES
 
 
 @click.command("audit-disclosure")
@@ -44,7 +34,6 @@ def audit_disclosure(files: tuple[Path, ...]) -> None:
 
     Example: lagesbild audit-disclosure kommun.csv lan.csv riket.csv
     """
-    console = Console()
     geography = load_settings_geography(load_settings())
     try:
         report = audit_files(files, geography)
@@ -54,28 +43,14 @@ def audit_disclosure(files: tuple[Path, ...]) -> None:
         console.print(f"Ingen undertryckt cell kan räknas fram inom ±2 ({report.suppressed} undertryckta av "
                       f"{report.cells} celler i {len(report.files)} filer).")
         return
-    table = Table(title=f"Celler som kan räknas fram ({len(report.findings)} av {report.suppressed} undertryckta)")
-    for column in ("Fil", "Rad", "Nivå", "Region", "Period", "Mått", "Möjliga värden"):
-        table.add_column(column)
-    for finding in report.findings:
-        values = str(finding.low) if finding.low == finding.high else f"{finding.low}–{finding.high}"
-        table.add_row(str(finding.file), str(finding.line), LEVEL_LABELS.get(finding.level, finding.level),
-                      _region_name(geography, finding.level, finding.region), finding.period,
-                      finding.measure, values)
+    table = Table("Fil", "Rad", "Nivå", "Region", "Period", "Mått", "Möjliga värden",
+                  title=f"Celler som kan räknas fram ({len(report.findings)} av {report.suppressed} undertryckta)")
+    for f in report.findings:
+        region = "Okänd plats" if f.region == UNRESOLVED else geography.region_label(f.level, f.region)
+        table.add_row(str(f.file), str(f.line), LEVEL_NAMES.get(f.level, f.level), region, f.period, f.measure,
+                      str(f.low) if f.low == f.high else f"{f.low}–{f.high}")
     console.print(table)
     sys.exit(1)
-
-
-console = Console()
-
-
-def _load_truth(source: str) -> dict:
-    if source.startswith(("http://127.0.0.1", "http://localhost", "http://[::1]")):
-        with urllib.request.urlopen(source, timeout=30) as response:
-            return json.load(response)
-    if source.startswith(("http://", "https://")):
-        raise click.UsageError("--truth URLs must point at the local sandbox (127.0.0.1 or localhost)")
-    return json.loads(Path(source).read_text(encoding="utf-8"))
 
 
 @click.command("audit-pii")
@@ -87,20 +62,13 @@ def audit_pii(truth_source: str | None, values_file) -> None:
 
     Example: lagesbild audit-pii --truth http://127.0.0.1:8765/_truth.json
     """
-    from store import open_store
-
     if not truth_source and values_file is None:
         raise click.UsageError("give --truth or --values")
-    needles: set[str] = set()
-    if truth_source:
-        needles |= needles_from_truth(_load_truth(truth_source))
-    if values_file is not None:
-        for line in values_file:
-            value = line.strip()
-            if value.startswith("+46") and value[1:].isdigit():
-                needles |= phone_forms(value)
-            elif value:
-                needles.add(value)
+    try:
+        needles = needles_from_truth(load_truth(truth_source)) if truth_source else set()
+    except NotLocalTruth as exc:
+        raise click.UsageError(str(exc)) from None
+    needles |= needles_from_values(values_file or ())
     settings = load_settings()
     store = open_store(settings.resolved_database_url)
     hits = scan(settings.resolved_home, store.engine, needles)

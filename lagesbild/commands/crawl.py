@@ -9,19 +9,20 @@ from rich.table import Table
 
 from config.settings import Settings, load_settings
 from config.sites import SiteConfig, get_site, load_sites
+from crawler.runner import run_crawls
 from lagesbild.options import console, open_settings_store, parse_as_of
 from lagesbild.terminal import CrawlProgress
+from scheduler.alerts import (
+    review_and_alert,  # health checks: suspect runs are marked, failures alerted
+)
+from scheduler.health import describe
 
 
 def crawl_and_report(sites: list[SiteConfig], settings: Settings, store, key=None,
                      observed_at: datetime | None = None) -> list:
-    from crawler.runner import run_crawls
-
     with CrawlProgress(console, [s.name for s in sites]) as progress:
         outcomes = run_crawls(sites, settings, store, progress=progress, key=key, observed_at=observed_at)
-    table = Table(title="Crawl runs")
-    for column in ("site", "run", "status", "pages", "ads", "errors", "parse failures", "note"):
-        table.add_column(column)
+    table = Table("site", "run", "status", "pages", "ads", "errors", "parse failures", "note", title="Crawl runs")
     for o in outcomes:
         colour = {"complete": "green", "partial": "yellow", "failed": "red"}.get(o.status, "white")
         table.add_row(o.site, str(o.run_id), f"[{colour}]{o.status}[/{colour}]", str(o.pages), str(o.items),
@@ -49,8 +50,6 @@ def crawl_command(site_names: tuple[str, ...], all_sites: bool, as_of: str | Non
         raise click.UsageError(f"no sites are configured in {settings.sites_dir}")
     store = open_settings_store(settings)
     outcomes = crawl_and_report(chosen, settings, store, observed_at=observed_at)
-    from scheduler.alerts import review_and_alert  # health checks: suspect runs are marked, failures alerted
-    from scheduler.health import describe
 
     for review in review_and_alert(store, settings, [o.run_id for o in outcomes if o.run_id is not None]):
         if review.failed_checks:

@@ -8,9 +8,13 @@ import click
 
 from analysis.queries import load_coverage, load_published, load_published_family
 from config.settings import load_settings, load_settings_geography
+from crawler.runner import study_period_key
+from evaluation.series import plan_series, run_backfill
 from lagesbild.options import console, open_settings_store
-from lagesbild.terminal import published_table, print_coverage
+from lagesbild.terminal import print_coverage, published_table
+from sandbox.weeks import week_of
 from web.exports import write_export
+from web.source import runs_context
 
 
 def series_options(default_weeks: int):
@@ -27,8 +31,6 @@ def series_options(default_weeks: int):
 
 def report_week(moment: datetime, outcomes: list) -> None:
     """One progress line per back-filled week."""
-    from sandbox.weeks import week_of
-
     colour = {"complete": "green", "partial": "yellow", "failed": "red", "suspect": "yellow"}
     parts = [f"{o.site} [{colour.get(o.status, 'white')}]{o.status}[/] {o.items} ads" for o in outcomes]
     console.print(f"week {moment:%G-W%V} (sim {week_of(moment)}): " + ", ".join(parts))
@@ -41,9 +43,6 @@ def demo_command(weeks: int, scale: float, seed: int) -> None:
 
     Example: lagesbild demo --weeks 26
     """
-    from crawler.runner import study_period_key
-    from evaluation.series import plan_series, run_backfill
-
     settings = load_settings()
     store = open_settings_store(settings)
     key = study_period_key(settings, create_if_missing=True)  # the demo may create its first key
@@ -58,7 +57,6 @@ def demo_command(weeks: int, scale: float, seed: int) -> None:
                                   hide_empty=False))
     print_coverage(console, load_coverage(store))
     csv_path = settings.export_dir / "kommun-manad.csv"
-    from web.source import runs_context
 
     write_export(family[("kommun", "month")], geography, csv_path, context=runs_context(store, "month"))
     console.print(f"Municipal CSV (kommun × month): {csv_path}")

@@ -6,15 +6,12 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from config.settings import load_settings, load_settings_geography
 from evaluation.printout import print_scorecard
 from evaluation.run import evaluate
 from evaluation.trends import LONG_SERIES_SCALE, LONG_SERIES_WEEKS, LongSeries
-
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+from lagesbild.options import console, err_console
 
 
 @click.command("evaluate")

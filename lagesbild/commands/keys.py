@@ -4,13 +4,12 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from config.settings import load_settings
 from crawler.keys import KeyRing
-
-console = Console()
+from lagesbild.options import console
+from store import open_store, repository
 
 
 def _ring() -> KeyRing:
@@ -35,17 +34,13 @@ def keys_init() -> None:
 @keys_group.command("status")
 def keys_status() -> None:
     """List the study periods and the state of their keys.  Example: lagesbild keys status"""
-    from store import open_store, repository
-
     settings = load_settings()
     ring = KeyRing(settings.resolved_key_dir, settings.key_period)
     periods = ring.periods()
     runs_by_period: dict[str | None, int] = {}
     for run in repository.list_runs(open_store(settings.resolved_database_url), last=None):
         runs_by_period[run.key_period] = runs_by_period.get(run.key_period, 0) + 1
-    table = Table(title=f"Study periods in {ring.directory} (policy: {ring.policy})")
-    for column in ("period", "status", "started (UTC)", "ended", "key file", "crawl runs"):
-        table.add_column(column)
+    table = Table("period", "status", "started (UTC)", "ended", "key file", "crawl runs", title=f"Study periods in {ring.directory} (policy: {ring.policy})")
     for period in periods:
         present = ring.key_path(period.id).exists()
         key_state = "present" if present else ("destroyed" if period.status == "destroyed" else "MISSING")

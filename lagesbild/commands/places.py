@@ -1,14 +1,19 @@
 """`lagesbild places` and `lagesbild geo`: place resolution and the geography tables."""
 from __future__ import annotations
 
+import csv
 import sys
 from pathlib import Path
 
 import click
 from rich.table import Table
 
+from config.geo import load_geography
+from config.population import read_population_file, write_population_csv
 from config.settings import load_settings, load_settings_geography
+from crawler.places import build_place_resolver
 from lagesbild.options import console, open_settings_store
+from store import repository
 
 
 @click.group("places")
@@ -27,15 +32,12 @@ def geo_group() -> None:
 def places_explain(text: str, context: str | None) -> None:
     """Show how a place text resolves, and why.  Example: lagesbild places explain "Gbg centrum"
     """
-    from crawler.places import build_place_resolver
-
     settings = load_settings()
     geography = load_settings_geography(settings)
     result = build_place_resolver(settings).resolve(text, context=context)
     for step in getattr(result, "trace", ()):
         console.print(f"  · {step}", markup=False, highlight=False, soft_wrap=True)
-    names = ", ".join(f"{code} {geography.kommuner[code].name} ({geography.lan_of(code).name}, "
-                      f"polisregion {geography.polisregion_of(code)})" for code in result.kommun_codes)
+    names = ", ".join(geography.describe_kommun(code) for code in result.kommun_codes)
     status = result.status if result.reason in (None, "ambiguous") else f"unresolved:{result.reason}"
     console.print(f"{status}: {names or '—'}", markup=False, highlight=False, soft_wrap=True)
     console.print(f"why: {result.explanation}", markup=False, highlight=False, soft_wrap=True)
@@ -49,10 +51,6 @@ def places_resolve(source, context: str | None) -> None:
 
     Example: lagesbild places resolve places.txt > resolved.csv
     """
-    import csv
-
-    from crawler.places import build_place_resolver
-
     resolver = build_place_resolver(load_settings())
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(["input", "kommunkod", "status"])
@@ -70,12 +68,8 @@ def places_unresolved(top: int) -> None:
 
     Example: lagesbild places unresolved --top 20
     """
-    from store import repository
-
     settings = load_settings()
-    table = Table(title="Unresolved place texts (all crawls)")
-    for column in ("text", "reason", "count", "sites", "last seen (UTC)"):
-        table.add_column(column)
+    table = Table("text", "reason", "count", "sites", "last seen (UTC)", title="Unresolved place texts (all crawls)")
     for place in repository.top_unresolved_places(open_settings_store(settings), top=top):
         table.add_row(place.text, place.reason, str(place.count), ", ".join(place.sites), f"{place.last_seen:%Y-%m-%d}")
     console.print(table)
@@ -91,9 +85,6 @@ def geo_refresh(population_file: Path, year: int | None) -> None:
 
     Example: lagesbild geo refresh --population BE0101N1.csv
     """
-    from config.geo import load_geography
-    from config.population import read_population_file, write_population_csv
-
     settings = load_settings()
     table = read_population_file(population_file, year)
     names = {code: kommun.name for code, kommun in load_geography().kommuner.items()}

@@ -7,6 +7,7 @@ from rich.console import Console
 from analysis import retention
 from analysis.periods import PERIODS, local_date
 from config.settings import load_settings, load_settings_geography
+from store import open_store
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -28,8 +29,6 @@ def purge_command(dry_run: bool) -> None:
     The exact counts of every period holding such rows are stored first (supply and demand
     measures), so no published table changes. Example: lagesbild purge --dry-run
     """
-    from store import open_store
-
     settings = load_settings()
     store = open_store(settings.resolved_database_url)
     try:

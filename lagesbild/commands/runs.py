@@ -2,19 +2,17 @@
 from __future__ import annotations
 
 import click
-from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from config.settings import load_settings
+from lagesbild.options import console
+from web.wording import percent
+from scheduler import health
+from store import open_store, repository
 
-console = Console(highlight=False)
 STATUS_COLOURS = {"complete": "green", "partial": "yellow", "suspect": "magenta", "failed": "red", "running": "cyan"}
 FIELD_LABELS = {"profile_id": "profile", "phone": "phone", "location": "place", "category": "category",
                 "posted": "posted"}
-
-
-def _percent(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0%}"
 
 
 def _duration(seconds: float | None) -> str:
@@ -34,15 +32,10 @@ def runs_command(site: str | None, last: int) -> None:
     Coverage is the run's ads as a share of the median of the site's earlier complete and
     partial runs. A run is `suspect` when it failed a health check; it is still counted.
     """
-    from scheduler import health
-    from store import open_store, repository
-
     settings = load_settings()
-    table = Table(title="Crawl runs (newest first)")
-    for column in ("run", "site", "status", "started (UTC)", "duration", "pages", "ads", "errors",
-                   "parse fail", "fill rates", "coverage"):
-        table.add_column(column, no_wrap=column not in ("fill rates",))
-    table.add_column("health / note")
+    table = Table(*(Column(c, no_wrap=True) for c in ("run", "site", "status", "started (UTC)", "duration", "pages",
+                                                      "ads", "errors", "parse fail")),
+                  "fill rates", Column("coverage", no_wrap=True), "health / note", title="Crawl runs (newest first)")
     with open_store(settings.resolved_database_url) as store:
         for run in repository.list_runs(store, site=site, last=last):
             history = health.history_for(store, run, settings)
@@ -56,6 +49,6 @@ def runs_command(site: str | None, last: int) -> None:
             if run.note:
                 remarks.append(run.note)
             table.add_row(str(run.id), run.site, status, f"{run.started_at:%Y-%m-%d %H:%M}", _duration(run.duration_s),
-                          str(run.pages), str(run.items), str(run.errors), _percent(health.parse_failure_rate(run)),
-                          rates, _percent(health.coverage(run, history)), "; ".join(remarks) or "ok")
+                          str(run.pages), str(run.items), str(run.errors), percent(health.parse_failure_rate(run), "—"),
+                          rates, percent(health.coverage(run, history), "—"), "; ".join(remarks) or "ok")
     console.print(table)

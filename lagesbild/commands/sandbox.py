@@ -7,6 +7,10 @@ from pathlib import Path
 import click
 
 from lagesbild.options import console, parse_as_of
+from sandbox.faults import FaultPlan
+from sandbox.server import SandboxServer
+from sandbox.simulation import build_market
+from sandbox.weeks import occasion, parse_week
 
 
 @click.group("sandbox")
@@ -28,11 +32,6 @@ def sandbox_group() -> None:
 def sandbox_serve(port: int, seed: int, week: str | None, as_of: str | None, scale: float,
                   faults_file: Path | None) -> None:
     """Serve the fictional sandbox sites on 127.0.0.1 until Ctrl-C.  Example: lagesbild sandbox serve --week 2026-W30"""
-    from sandbox.simulation import build_market
-    from sandbox.server import SandboxServer
-
-    from sandbox.faults import FaultPlan
-
     faults = FaultPlan.from_yaml(faults_file) if faults_file else None  # a bad file: one-line ConfigError
     moment = sandbox_moment(week, as_of)
     market = build_market(seed, moment, scale=scale)
@@ -49,8 +48,6 @@ def sandbox_serve(port: int, seed: int, week: str | None, as_of: str | None, sca
 
 def sandbox_moment(week: str | None, as_of: str | None) -> datetime | None:
     """The moment --week or --as-of names (None = now); a bad value is a usage error."""
-    from sandbox.weeks import occasion, parse_week
-
     if week and as_of:
         raise click.UsageError("give --week or --as-of, not both")
     if week:

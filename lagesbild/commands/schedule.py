@@ -1,8 +1,7 @@
 """`lagesbild schedule …` (persistent schedules) and `lagesbild scheduler start` (the scheduler process)."""
 from __future__ import annotations
 
-import logging
-import sys
+import functools
 from datetime import datetime
 
 import click
@@ -11,13 +10,19 @@ from rich.table import Table
 
 from config.settings import Settings, load_settings
 from config.sites import get_site
+from scheduler import schedules
+from scheduler.schedules import schedule_book
+from scheduler.service import (
+    SchedulerRunning,
+    run_scheduler_logging_to_stderr,
+    scheduler_lease,
+)
+from store import open_store
 
 console = Console(highlight=False, soft_wrap=True)
 
 
 def _book(settings: Settings):
-    from scheduler.schedules import schedule_book
-
     return schedule_book(settings)
 
 
@@ -26,29 +31,11 @@ def _when(moment: datetime | None) -> str:
 
 
 def _scheduler_state(settings: Settings) -> str:
-    from scheduler.service import scheduler_lease
-    from store import open_store
-
     with open_store(settings.resolved_database_url) as store:
         lease = scheduler_lease(store)
     if lease is None:
         return "No scheduler is running: start one with `lagesbild scheduler start`."
     return f"Scheduler running: {lease.holder} (since {lease.acquired_at:%Y-%m-%d %H:%M} UTC)."
-
-
-def _schedule_errors(function):
-    """ScheduleError (a bad request) becomes a one-line usage error, exit code 2."""
-    import functools
-
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        from scheduler.schedules import ScheduleError
-
-        try:
-            return function(*args, **kwargs)
-        except ScheduleError as exc:
-            raise click.UsageError(str(exc)) from None
-    return wrapper
 
 
 @click.group("schedule")
@@ -65,13 +52,10 @@ def schedule_group() -> None:
 @click.option("--cron", help='Five crontab fields in LAGESBILD_SCHEDULE_TIMEZONE, e.g. "0 3 * * *".')
 @click.option("--every", help="An interval: 1d, 12h, 1h30m, 1w, 30s.")
 @click.option("--jitter", help="Start up to this much later at random, e.g. 30m (spreads load).")
-@_schedule_errors
 def schedule_add(site_name: str | None, all_sites: bool, task: str | None, cron: str | None,
                  every: str | None, jitter: str | None) -> None:
     """Add (or replace) a schedule.  Example: lagesbild schedule add --site nattsida --cron "0 3 * * *"
     """
-    from scheduler import schedules
-
     chosen = [flag for flag, given in (("--site", site_name), ("--all", all_sites), ("--task", task)) if given]
     if len(chosen) != 1:
         raise click.UsageError("give exactly one of --site NAME, --all or --task TASK")
@@ -91,17 +75,13 @@ def schedule_add(site_name: str | None, all_sites: bool, task: str | None, cron:
 @schedule_group.command("list")
 def schedule_list() -> None:
     """List the schedules and their next runs.  Example: lagesbild schedule list"""
-    from scheduler import schedules
-
     settings = load_settings()
     with _book(settings) as book:
         jobs = schedules.list_jobs(book)
     if not jobs:
         console.print("No schedules yet; add one with `lagesbild schedule add --site NAME --cron \"0 3 * * *\"`.")
     else:
-        table = Table(title="Schedules")
-        for column in ("schedule", "what", "when", "next run"):
-            table.add_column(column)
+        table = Table("schedule", "what", "when", "next run", title="Schedules")
         for job in jobs:
             table.add_row(job.id, job.what, job.trigger, _when(job.next_run))
         console.print(table)
@@ -109,8 +89,6 @@ def schedule_list() -> None:
 
 
 def _edit(action: str, job_id: str) -> None:
-    from scheduler import schedules
-
     settings = load_settings()
     with _book(settings) as book:
         if action == "pause":
@@ -129,36 +107,16 @@ def _edit(action: str, job_id: str) -> None:
             console.print(_scheduler_state(settings))
 
 
-@schedule_group.command("pause")
-@click.argument("job_id", metavar="SCHEDULE")
-@_schedule_errors
-def schedule_pause(job_id: str) -> None:
-    """Pause a schedule (it keeps its settings).  Example: lagesbild schedule pause crawl:nattsida"""
-    _edit("pause", job_id)
-
-
-@schedule_group.command("resume")
-@click.argument("job_id", metavar="SCHEDULE")
-@_schedule_errors
-def schedule_resume(job_id: str) -> None:
-    """Resume a paused schedule.  Example: lagesbild schedule resume crawl:nattsida"""
-    _edit("resume", job_id)
-
-
-@schedule_group.command("remove")
-@click.argument("job_id", metavar="SCHEDULE")
-@_schedule_errors
-def schedule_remove(job_id: str) -> None:
-    """Remove a schedule.  Example: lagesbild schedule remove crawl:nattsida"""
-    _edit("remove", job_id)
-
-
-@schedule_group.command("run-now")
-@click.argument("job_id", metavar="SCHEDULE")
-@_schedule_errors
-def schedule_run_now(job_id: str) -> None:
-    """Run a schedule's job once, now, on the running scheduler.  Example: lagesbild schedule run-now crawl:nattsida"""
-    _edit("run-now", job_id)
+EDITS = {
+    "pause": "Pause a schedule (it keeps its settings).  Example: lagesbild schedule pause crawl:nattsida",
+    "resume": "Resume a paused schedule.  Example: lagesbild schedule resume crawl:nattsida",
+    "remove": "Remove a schedule.  Example: lagesbild schedule remove crawl:nattsida",
+    "run-now": "Run a schedule's job once, now, on the running scheduler.  "
+               "Example: lagesbild schedule run-now crawl:nattsida",
+}
+for _action, _help in EDITS.items():
+    schedule_group.command(_action, help=_help)(
+        click.argument("job_id", metavar="SCHEDULE")(functools.partial(_edit, _action)))
 
 
 @click.group("scheduler")
@@ -169,20 +127,7 @@ def scheduler_group() -> None:
 @scheduler_group.command("start")
 def scheduler_start() -> None:
     """Run the scheduler in the foreground until SIGTERM or Ctrl-C.  Example: lagesbild scheduler start"""
-    from crawler.logredact import RedactingFilter
-    from scheduler.service import SchedulerRunning, run_scheduler
-
-    settings = load_settings()
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactingFilter())
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(settings.log_level)
-    logging.getLogger("apscheduler").setLevel(max(logging.INFO, root.level))
     try:
-        run_scheduler(settings)
+        run_scheduler_logging_to_stderr(load_settings())
     except SchedulerRunning as exc:
         raise click.ClickException(str(exc)) from None
-    finally:
-        root.removeHandler(handler)

@@ -1,13 +1,12 @@
 """`lagesbild sites`: list the configured sites and dry-run one."""
 from __future__ import annotations
 
-import secrets
-
 import click
 from rich.table import Table
 
 from config.settings import Settings, load_settings
 from config.sites import get_site, load_sites
+from crawler.runner import dry_run_key, run_crawls, throwaway_key
 from lagesbild.options import console
 
 
@@ -20,9 +19,7 @@ def sites_group() -> None:
 def sites_list() -> None:
     """List the configured sites.  Example: lagesbild sites list"""
     settings = load_settings()
-    table = Table(title=f"Sites in {settings.sites_dir}")
-    for column in ("name", "display name", "render", "start URLs", "delay (s)", "config version"):
-        table.add_column(column)
+    table = Table("name", "display name", "render", "start URLs", "delay (s)", "config version", title=f"Sites in {settings.sites_dir}")
     for site in load_sites(settings.sites_dir).values():
         table.add_row(site.name, site.display_name, site.render_label, "\n".join(site.start_urls),
                       f"{site.rate_limit.delay_s:g}", site.config_version)
@@ -36,12 +33,10 @@ def sites_check(name: str) -> None:
 
     Example: lagesbild sites check nattsida
     """
-    from crawler.runner import run_crawls
-
     settings = load_settings()
     site = get_site(settings.sites_dir, name)
     console.print(f"[green]config OK[/green]: {site.source_file} (version {site.config_version}, render={site.render_label})")
-    [outcome] = run_crawls([site], settings, store=None, max_detail_pages=1, key=_dry_run_key(settings))
+    [outcome] = run_crawls([site], settings, store=None, max_detail_pages=1, key=_key_for_dry_run(settings))
     console.print(f"listing pages fetched: {outcome.listing_pages}, pages in all: {outcome.pages}, "
                   f"errors: {outcome.errors}, parse failures: {outcome.parse_failures}")
     if not outcome.observations:
@@ -57,12 +52,8 @@ def sites_check(name: str) -> None:
     console.print(table)
 
 
-def _dry_run_key(settings: Settings):
-    """The active study-period key, or a throw-away one before `keys init` (nothing is stored)."""
-    from crawler.keys import KeyRing, SecretKey, StudyPeriod
-    from crawler.runner import study_period_key
-
-    if KeyRing(settings.resolved_key_dir, settings.key_period).periods():
-        return study_period_key(settings)
-    console.print("No study-period key yet: the tokens below use a throw-away key.")
-    return StudyPeriod("dry-run", "dry-run", "", "active"), SecretKey(secrets.token_bytes(32))
+def _key_for_dry_run(settings: Settings):
+    key = dry_run_key(settings)
+    if key is None:
+        console.print("No study-period key yet: the tokens below use a throw-away key.")
+    return key or throwaway_key()

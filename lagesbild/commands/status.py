@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from config.settings import load_settings
-from config.sites import load_sites
+from scheduler.status import system_status
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -27,39 +27,17 @@ def status_command() -> None:
 
     Example: lagesbild status
     """
-    from analysis import retention
-    from analysis.periods import local_date
-    from crawler.keys import KeyRing
-    from scheduler import schedules
-    from scheduler.service import scheduler_lease
-    from store import open_store, repository
-    from store.db import describe_url
-
-    settings = load_settings()
-    now = datetime.now(timezone.utc)
-    sites = load_sites(settings.sites_dir)
-    with open_store(settings.resolved_database_url) as store:
-        last_runs = repository.last_run_per_site(store)
-        size = repository.database_size_bytes(store)
-        first, last, observations = repository.observation_span(store)
-        frozen = repository.frozen_periods(store, "month")
-        lease = scheduler_lease(store)
-    with schedules.schedule_book(settings) as book:
-        jobs = schedules.list_jobs(book)
-    crawl_jobs = {job.id: job for job in jobs}
-
-    console.print(f"[bold]Database[/bold] {describe_url(settings.resolved_database_url)}: {_size(size)}, "
-                  f"{observations} observations")
+    status = system_status(load_settings(), datetime.now(timezone.utc))
+    console.print(f"[bold]Database[/bold] {status.database}: {_size(status.size_bytes)}, "
+                  f"{status.observations} observations")
+    lease = status.lease
     console.print("[bold]Scheduler[/bold] " + (f"running: {lease.holder}, lease renewed until "
                                                f"{lease.expires_at:%H:%M:%S} UTC" if lease else
                                                "not running (lagesbild scheduler start)"))
-    table = Table(title="Sites")
-    for column in ("site", "render", "last run", "started (UTC)", "status", "health", "schedule", "next run"):
-        table.add_column(column)
-    for name in sorted(set(sites) | set(last_runs)):
-        site = sites.get(name)
-        run = last_runs.get(name)
-        job = crawl_jobs.get(f"crawl:{name}") or crawl_jobs.get(schedules.CRAWL_ALL)
+    table = Table("site", "render", "last run", "started (UTC)", "status", "health", "schedule", "next run",
+                  title="Sites")
+    for entry in status.sites:
+        site, run, job = entry.site, entry.last_run, entry.job
         if run is None:
             health_text = "—"
         elif run.health is None:
@@ -67,22 +45,19 @@ def status_command() -> None:
         else:
             health_text = f"{len(run.health)} failed check(s)" if run.health else "ok"
         table.add_row(
-            name if site else f"{name} (no config)", getattr(site, "render_label", site.render) if site else "—",
+            entry.name if site else f"{entry.name} (no config)", site.render_label if site else "—",
             str(run.id) if run else "—", f"{run.started_at:%Y-%m-%d %H:%M}" if run else "—",
             run.status if run else "never crawled", health_text,
             (f"{job.id}: {job.trigger}" if job else "not scheduled"),
             (job.next_run.strftime("%Y-%m-%d %H:%M %Z") if job and job.next_run else ("paused" if job else "—")),
         )
     console.print(table)
-    upcoming = [job for job in jobs if job.next_run is not None][:5]
     console.print("[bold]Next runs[/bold] " + ("; ".join(f"{job.id} {job.next_run:%Y-%m-%d %H:%M %Z}"
-                                                         for job in upcoming) or "none scheduled"))
-    ring = KeyRing(settings.resolved_key_dir, settings.key_period)
-    active = ring.active()
+                                                         for job in status.upcoming) or "none scheduled"))
+    active = status.key_period
     console.print(f"[bold]Key period[/bold] {active.id + ' (active)' if active else 'none: run lagesbild keys init'}, "
-                  f"policy {settings.key_period}, {len(ring.periods())} period(s) in {ring.directory}")
-    cutoff = local_date(retention.purge_cutoff(now, settings.retention_days))
-    span = f"observations {local_date(first)} … {local_date(last)}" if first and last else "no observations"
-    due = " — purge due (lagesbild purge)" if first and local_date(first) < cutoff else ""
-    console.print(f"[bold]Retention[/bold] {settings.retention_days} days: {span}; purge would delete those before "
-                  f"{cutoff}{due}; {len(frozen)} month(s) frozen")
+                  f"policy {status.key_policy}, {status.key_periods} period(s) in {status.key_dir}")
+    span = f"observations {status.first_day} … {status.last_day}" if status.first_day else "no observations"
+    due = " — purge due (lagesbild purge)" if status.purge_due else ""
+    console.print(f"[bold]Retention[/bold] {status.retention_days} days: {span}; purge would delete those before "
+                  f"{status.purge_cutoff}{due}; {status.frozen_months} month(s) frozen")

@@ -2,17 +2,35 @@
 from __future__ import annotations
 
 from pathlib import Path
+
 import click
-from rich.table import Table
-from analysis.queries import load_coverage
-from config.settings import load_settings, load_settings_geography
-from lagesbild.options import console, day, level_option, open_settings_store, period_option, protected_counts, window_options
-from lagesbild.terminal import published_table, print_coverage
-from web.exports import FORMATS, write_export
 from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
 from analysis.demand import demand_supply_ratio, load_published_demand
 from analysis.disclosure import PublishedTable
+from analysis.queries import load_coverage, load_published
 from config.geo import Geography
+from config.settings import Settings, load_settings, load_settings_geography
+from lagesbild.options import (
+    console,
+    day,
+    level_option,
+    open_settings_store,
+    period_option,
+    window_options,
+)
+from lagesbild.terminal import print_coverage, published_table
+from web.auth import operator
+from web.exports import FORMATS, UnsupportedExport
+from web.files import write_protected_file
+
+
+def protected_counts(settings: Settings, store, level: str, period: str, since, until):
+    """One level's table, protected together with the other levels and periods an attacker could hold."""
+    geography = load_settings_geography(settings)
+    return load_published(store, geography, level, period, day(since), day(until), settings)
 
 
 @click.command("counts")
@@ -52,60 +70,42 @@ def export_command(level: str, period: str, fmt: str, excel: bool, output: Path,
 
     Example: lagesbild export --level kommun --period month --format csv -o kommun.csv
     """
-    from web.auth import log_event, operator
-    from web.exports import UnsupportedExport
-    from web.source import runs_context
-
     if excel and fmt != "csv":
         raise click.UsageError("--excel only applies to --format csv")
     if fmt == "kolada" and level == "polisregion":
         raise click.UsageError("Kolada has no codes for police regions; use --level kommun, lan or riket")
     settings = load_settings()
+    geography = load_settings_geography(settings)
     store = open_settings_store(settings)
-    table = protected_counts(settings, store, level, period, since, until)
-    if demand:  # issue 9: the demand measures, protected together as their own family
-        from analysis.demand import load_published_demand
-
-        table = load_published_demand(store, load_settings_geography(settings), level, period, day(since),
-                                      day(until), settings)
-    context = runs_context(store, period, {row.period for row in table.rows}, excel=excel)
+    if demand:  # the demand measures, protected together as their own family
+        table = load_published_demand(store, geography, level, period, day(since), day(until), settings)
+    else:
+        table = protected_counts(settings, store, level, period, since, until)
+    window = "".join(f" {name}={day:%Y-%m-%d}" for name, day in (("från", since), ("till", until)) if day)
     try:
-        rows = write_export(table, load_settings_geography(settings), output, fmt, context)
+        rows = write_protected_file(table, geography, store, output, fmt, excel=excel, who=operator(),
+                                    detail=f"{fmt}{' excel' if excel else ''} {level} {period}{window}")
     except UnsupportedExport as exc:
         raise click.UsageError(str(exc)) from None
     except OSError as exc:
         raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
-    window = "".join(f" {name}={day:%Y-%m-%d}" for name, day in (("från", since), ("till", until)) if day)
-    log_event(store, operator(), "cli", "export",
-              f"{fmt}{' excel' if excel else ''} {level} {period}{window}")
     console.print(f"Wrote {rows} values to {output}")
-
-
-def demand_tables(store, geography: Geography, settings, level: str, period: str, since, until,
-                  supply: PublishedTable) -> tuple[PublishedTable, Table | None]:
-    """The protected demand table of a window, and the demand/supply ratio per region from published cells."""
-    demand = load_published_demand(store, geography, level, period, since, until, settings)
-    if not demand.rows:
-        return demand, None
-    ratio = Table(title="Efterfrågeannonser per aktiv annons", caption="Beräknat ur de skyddade tabellerna; .. = "
-                  "någon av cellerna är skyddad eller utbudet är noll")
-    for column in ("Period", "Område", "Kvot"):
-        ratio.add_column(column, justify="right" if column == "Kvot" else "left")
-    shown = 0
-    for row in demand_supply_ratio(demand, supply):
-        if row.ratio is not None or any(r.period == row.period and r.region_code == row.region_code
-                                        and r.cells["demand_ads"].value != 0 for r in demand.rows):
-            ratio.add_row(row.period, row.region_name, row.display)
-            shown += 1
-    return demand, ratio if shown else None
 
 
 def print_demand(console: Console, store, geography: Geography, settings, level: str, period: str, since, until,
                  supply: PublishedTable, *, all_regions: bool = False) -> None:
-    demand, ratio = demand_tables(store, geography, settings, level, period, since, until, supply)
+    """The protected demand table of a window, and buyers' ads per active ad from the published cells."""
+    demand = load_published_demand(store, geography, level, period, since, until, settings)
     if not demand.rows:
         console.print("Inga efterfrågeannonser eller recensioner i perioden.")
         return
     console.print(published_table(demand, hide_empty=not all_regions))
-    if ratio is not None:
+    asked = {(row.period, row.region_code): row.cells["demand_ads"].value for row in demand.rows}
+    shown = [row for row in demand_supply_ratio(demand, supply)
+             if row.ratio is not None or asked[(row.period, row.region_code)] != 0]
+    if shown:
+        ratio = Table("Period", "Område", Text("Kvot", justify="right"), title="Efterfrågeannonser per aktiv annons",
+                      caption="Beräknat ur de skyddade tabellerna; .. = någon av cellerna är skyddad eller utbudet är noll")
+        for row in shown:
+            ratio.add_row(row.period, row.region_name, row.display)
         console.print(ratio)

@@ -4,20 +4,15 @@ from __future__ import annotations
 import sys
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from config.settings import load_settings
+from lagesbild.options import console, open_settings_store
+from store.accounts import UserExists, list_users, remove_user
+from web.auth import AuthError, add_user
 
-console = Console(highlight=False)
 ROLE_HELP = ("analyst: everything, including crawl runs per site; coordinator: every aggregated table, "
              "all regions; export: the API and downloads only")
-
-
-def _store():
-    from store import open_store
-
-    return open_store(load_settings().resolved_database_url)
 
 
 @click.group("users")
@@ -35,15 +30,12 @@ def users_add(name: str, role: str, password_stdin: bool) -> None:
 
     Example: lagesbild users add anna --role coordinator
     """
-    from web.auth import AuthError, add_user
-    from store.accounts import UserExists
-
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        with _store() as store:
+        with open_settings_store(load_settings()) as store:
             user = add_user(store, name, password, role)
     except (AuthError, UserExists) as exc:
         raise click.UsageError(str(exc)) from None
@@ -53,16 +45,12 @@ def users_add(name: str, role: str, password_stdin: bool) -> None:
 @users_group.command("list")
 def users_list() -> None:
     """List users, their roles and last logins.  Example: lagesbild users list"""
-    from store.accounts import list_users
-
-    with _store() as store:
+    with open_settings_store(load_settings()) as store:
         users = list_users(store)
     if not users:
         console.print("No users. Add one with: lagesbild users add NAME --role analyst")
         return
-    table = Table(title="Users")
-    for column in ("name", "role", "created (UTC)", "last login (UTC)"):
-        table.add_column(column)
+    table = Table("name", "role", "created (UTC)", "last login (UTC)", title="Users")
     for user in users:
         table.add_row(user.username, user.role, f"{user.created_at:%Y-%m-%d %H:%M}",
                       f"{user.last_login_at:%Y-%m-%d %H:%M}" if user.last_login_at else "—")
@@ -73,9 +61,7 @@ def users_list() -> None:
 @click.argument("name")
 def users_remove(name: str) -> None:
     """Remove a user; their sessions stop working at once.  Example: lagesbild users remove anna"""
-    from store.accounts import remove_user
-
-    with _store() as store:
+    with open_settings_store(load_settings()) as store:
         if not remove_user(store, name.strip().lower()):
             raise click.ClickException(f"no user named {name!r}")
     console.print(f"Removed {name.strip().lower()}.")
