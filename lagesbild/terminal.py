@@ -5,8 +5,7 @@ from typing import Collection, Sequence
 
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from rich.text import Text
+from rich.table import Column, Table
 
 from analysis.disclosure import PublishedTable
 from analysis.queries import Coverage
@@ -28,7 +27,7 @@ def published_table(table: PublishedTable, *, hide_empty: bool = True, title: st
         raise TypeError("the terminal shows only disclosure-protected tables")
     columns = columns or [(m, MEASURE_LABELS[m]) for m in table.measures]
     heads = ["Period"] + ([LEVEL_LABELS[table.level]] if regions else [])
-    rich_table = Table(*heads, *(Text(label, justify="right") for _, label in columns),
+    rich_table = Table(*heads, *(Column(label, justify="right") for _, label in columns),
                        title=title or f"{LEVEL_LABELS[table.level]} per {table.period}", caption=table.rule)
     for row in table.rows:
         if hide_empty and all(cell.value == 0 for cell in row.cells.values()):

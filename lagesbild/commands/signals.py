@@ -7,8 +7,7 @@ signals about the market, never assessments of individual ads.
 from __future__ import annotations
 
 import click
-from rich.table import Table
-from rich.text import Text
+from rich.table import Column, Table
 
 from analysis.counts import LEVELS
 from analysis.mobility import FLOW_LEVELS, FlowMatrix, flow_matrices, protect_flows
@@ -78,7 +77,7 @@ def flow_table(matrix: FlowMatrix, level: str, rule: str) -> Table:
     """One period's flows as a terminal matrix, from row to column ("–" on the diagonal, ".." suppressed)."""
     plural = {"polisregion": "polisregioner", "lan": "län"}[level]
     label = (lambda code: f"{code} {matrix.names[code]}") if level == "lan" else matrix.names.get
-    rich = Table("Från \\ till", *(Text(code if level == "lan" else matrix.names[code], justify="right")
+    rich = Table("Från \\ till", *(Column(code if level == "lan" else matrix.names[code], justify="right")
                                     for code in matrix.codes),
                  title=f"Flöden mellan {plural}, {matrix.period} (från rad till kolumn)", caption=rule)
     for origin in matrix.codes:

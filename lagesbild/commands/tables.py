@@ -5,8 +5,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+from rich.table import Column, Table
 
 from analysis.demand import demand_supply_ratio, load_published_demand
 from analysis.disclosure import PublishedTable
@@ -104,7 +103,7 @@ def print_demand(console: Console, store, geography: Geography, settings, level:
     shown = [row for row in demand_supply_ratio(demand, supply)
              if row.ratio is not None or asked[(row.period, row.region_code)] != 0]
     if shown:
-        ratio = Table("Period", "Område", Text("Kvot", justify="right"), title="Efterfrågeannonser per aktiv annons",
+        ratio = Table("Period", "Område", Column("Kvot", justify="right"), title="Efterfrågeannonser per aktiv annons",
                       caption="Beräknat ur de skyddade tabellerna; .. = någon av cellerna är skyddad eller utbudet är noll")
         for row in shown:
             ratio.add_row(row.period, row.region_name, row.display)

@@ -7,7 +7,7 @@ prints.
 from __future__ import annotations
 
 import click
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from analysis.counts import LEVELS
@@ -65,7 +65,7 @@ def print_trend_table(table: TrendTable) -> None:
         console.print(line, markup=False)
     shares = [row for row in table.rows if row.category_shares is not None]
     if shares:
-        out = Table("Period", *(Text(c, justify="right") for c in CATEGORY_MEASURES.values()),
+        out = Table("Period", *(Column(c, justify="right") for c in CATEGORY_MEASURES.values()),
                     title="Andel annonser per kategori")
         for row in shares:
             out.add_row(row.period, *(percent(row.category_shares[m]) for m in CATEGORY_MEASURES))
@@ -74,7 +74,7 @@ def print_trend_table(table: TrendTable) -> None:
     if any(row.completeness for row in table.rows):
         console.print(table.caveat, markup=False)
     if table.prices is not None:  # price per hour, where the region's sites give prices
-        out = Table("Period", Text("Median [kvartil 1–kvartil 3]"), title="Pris per timme (kr)")
+        out = Table("Period", Column(Text("Median [kvartil 1–kvartil 3]"), justify="right"), title="Pris per timme (kr)")
         for row in table.rows:
             out.add_row(row.period, Text(table.prices.display(row.period)))
         console.print(out)
