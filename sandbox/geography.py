@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-_REPO_ROOT = Path(__file__).resolve().parents[2]
+_REPO_ROOT = Path(__file__).resolve().parents[1]
 KOMMUNER_CSV_CANDIDATES = (
     _REPO_ROOT / "config" / "geo" / "kommuner.csv",
     Path("/work/shared/geo/kommuner.csv"),

@@ -58,7 +58,7 @@ from sandbox.wording import (
     relative_posted_text,
 )
 
-_REPO_ROOT = Path(__file__).resolve().parents[2]
+_REPO_ROOT = Path(__file__).resolve().parents[1]
 POPULATION_CSV = _REPO_ROOT / "config" / "geo" / "folkmangd_kommun_2019.csv"
 LAN_POLISREGION_CSV = _REPO_ROOT / "config" / "geo" / "lan_polisregion.csv"
 
