@@ -13,6 +13,7 @@ from rich.table import Table
 from analysis.counts import LEVELS
 from analysis.periods import PERIODS
 from analysis.queries import load_coverage, load_published, load_published_family
+from config import clock
 from config.settings import Settings, load_settings, load_settings_geography
 from config.sites import SiteConfig, get_site, load_sites
 from lagesbild.display import CrawlProgress, published_table, print_coverage
@@ -263,7 +264,7 @@ def crawl(site_names: tuple[str, ...], all_sites: bool, as_of: str | None) -> No
     if bool(site_names) == all_sites:
         raise click.UsageError("give either --site NAME (one or more) or --all")
     observed_at = parse_as_of(as_of, "--as-of") if as_of else None
-    if observed_at is not None and observed_at > datetime.now(observed_at.tzinfo):
+    if observed_at is not None and observed_at > clock.now():
         raise click.BadParameter("an observation time cannot be in the future", param_hint="--as-of")
     configured = load_sites(settings.sites_dir)
     chosen = list(configured.values()) if all_sites else [get_site(settings.sites_dir, n) for n in site_names]

@@ -1,12 +1,11 @@
 """`lagesbild status`: one screen on sites, their last runs and health, schedules, database, keys and retention."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import click
 from rich.console import Console
 from rich.table import Table
 
+from config import clock
 from config.settings import load_settings
 from config.sites import load_sites
 
@@ -36,7 +35,7 @@ def status_command() -> None:
     from store.db import describe_url
 
     settings = load_settings()
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     sites = load_sites(settings.sites_dir)
     with open_store(settings.resolved_database_url) as store:
         last_runs = repository.last_run_per_site(store)
