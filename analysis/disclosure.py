@@ -18,7 +18,8 @@ makes. Suppressed cells are published as ".." (value None, status ".."), never a
      `lagesbild audit-disclosure` finds nothing in any set of the family's exports.
   Each round, every exposed cell gets one complement: the smallest non-zero published cell of the
   smallest relation around it, or around a suppressed neighbour in a small relation (so a kommun in an
-  all-suppressed län is covered by a neighbouring län, not by a kommun far away). Zeros are always
+  all-suppressed län is covered by a neighbouring län, not by a kommun far away); when every cell there is
+  hidden or 0, from the nearest relation of any size around the hidden cells linked to it. Zeros are always
   published (an empty kommun is not sensitive) and never used as complements, since they hide nothing.
   Limits: LP (not integer) bounds; the greedy complements are not minimal; a family is one window, so
   tables of overlapping windows (say Jan–Mar and Jan–Feb) can still be differenced; a year of a market with
@@ -35,6 +36,7 @@ Category totals are not counted yet; when they are, they become more relations o
 """
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Hashable, Iterable, Mapping
@@ -64,6 +66,7 @@ RELATED_PERIODS = {"week": ("week",), "month": ("month", "quarter", "year"),
 CKM_NOISE = ((-2, 0.1), (-1, 0.2), (0, 0.4), (1, 0.2), (2, 0.1))
 CKM_MAX_NOISE = 2
 _NEAR_PARTS = 30  # relations with more parts (riket = Σ kommuner) are not used to look for nearby complements
+log = logging.getLogger(__name__)
 
 class DisclosureError(Exception):
     """Counts that cannot be protected (inconsistent tables or an impossible pattern)."""
@@ -187,6 +190,20 @@ def suppression_pattern(
                       and not (spare_totals and _is_national(c))}
         return min(candidates, key=lambda c: _preference(values, c)) if candidates else None
 
+    def linked(cell) -> list[Relation]:
+        """Every relation around the suppressed cells linked to `cell` through relations, nearest first and
+        of any size: where the bound that pins `cell` comes from when all cells around it are hidden."""
+        seen, frontier, seen_relations, ordered = {cell}, [cell], set(), []
+        while frontier:
+            ring = [r for c in frontier for r in relations_of[c] if r not in seen_relations]
+            ring = sorted(dict.fromkeys(ring), key=lambda r: len(r.parts))
+            seen_relations.update(ring)
+            ordered += ring
+            frontier = [c for c in dict.fromkeys(c for r in ring for c in r.cells)
+                        if c in suppressed and c not in seen]
+            seen.update(frontier)
+        return ordered
+
     def close_structurally(start: Iterable) -> None:
         """Cheap rules first: no relation may hold exactly one suppressed cell (its value would be the
         difference), and suppressed parts under a published total must not sum to too little."""
@@ -237,6 +254,17 @@ def suppression_pattern(
                           None)
             if chosen is None:
                 chosen = next((c for c in map(lambda r: complement([r]), ordered) if c is not None), None)
+            if chosen is None:
+                # Every cell around it is hidden or 0, yet it is pinned: the bound comes through hidden
+                # neighbours from a relation further out or too large to look at above (say a kommun's
+                # quarter under a län of 49 kommuner). Hide in the nearest such relation instead.
+                further_out = linked(cell)
+                chosen = next((c for c in map(lambda r: complement([r], spare_totals=True), further_out)
+                               if c is not None), None)
+                if chosen is None:
+                    chosen = next((c for c in map(lambda r: complement([r]), further_out) if c is not None), None)
+                if chosen is not None:
+                    log.info("disclosure: %r is protected by hiding %r, further out", cell, chosen)
             if chosen is not None:
                 suppressed.add(chosen)
                 added.append(chosen)

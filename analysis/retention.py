@@ -17,6 +17,7 @@ from analysis.counts import (
     region_display_name,
 )
 from analysis.periods import PERIODS, STOCKHOLM, local_date, period_label
+from config import clock
 from config.geo import Geography
 from store import demand as demand_store
 from store import repository
@@ -295,12 +296,12 @@ def purge(
       its demand measures frozen at every level (analysis.demand.freeze_demand_period),
       in the same transaction, and is then served from them (`demand_frozen`, `demand_late`).
 
-    `now` (default: the current time) only sets the cutoff; whether a run has
+    `now` (default: config.clock.now()) only sets the cutoff; whether a run has
     finished is judged by the real clock. A dry run changes nothing.
     """
     from analysis import demand as demand_analysis  # analysis.demand imports this module
 
-    now = _aware(now) if now is not None else datetime.now(timezone.utc)
+    now = _aware(now) if now is not None else clock.now()
     cutoff = purge_cutoff(now, retention_days)
     snapshot = datetime.now(timezone.utc)  # runs finished by then are frozen and purged; later ones wait
     pending = repository.count_purgeable_observations(store, cutoff, finished_by=snapshot)

@@ -10,7 +10,7 @@ changes and the series statistics; the first period of the data is censored for 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from analysis.completeness import CAVEAT, Completeness, site_completeness
 from analysis.demand import DEMAND_MEASURES, load_published_demand_family
@@ -43,6 +43,7 @@ from analysis.trends import (
     theil_sen,
     year_over_year,
 )
+from config import clock
 from config.geo import Geography
 from store import repository
 from store.columnar import list_run_info
@@ -118,7 +119,7 @@ def open_periods(labels: list[str], period: str, since: date | None, until: date
                  today: date | None = None) -> set[str]:
     """Periods the window cuts at either end, or that have not ended yet."""
     cut = set()
-    today = today or local_date(datetime.now().astimezone())
+    today = today or local_date(clock.now())
     cut.add(period_label(today, period))
     if since is not None and period_start_day(since, period) != since:
         cut.add(period_label(since, period))

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 
+from config import clock
 from config.settings import Settings
 from config.sites import SiteConfig
 from crawler.anonymiser import Anonymiser, Tokeniser
@@ -191,7 +192,7 @@ def configure_crawl_logging(settings: Settings, started: datetime) -> str:
 def study_period_key(settings: Settings, *, create_if_missing: bool = False) -> tuple[StudyPeriod, SecretKey]:
     """The active study period and its key (wall-clock time decides the period, also in back-fills)."""
     ring = KeyRing(settings.resolved_key_dir, settings.key_period)
-    return ring.key_for_crawl(datetime.now(timezone.utc), create_if_missing=create_if_missing)
+    return ring.key_for_crawl(clock.now(), create_if_missing=create_if_missing)
 
 
 def dry_run_key(settings: Settings) -> tuple[StudyPeriod, SecretKey] | None:
@@ -238,7 +239,7 @@ def run_crawls(
     With store=None nothing is written and the observations are returned on the outcomes
     (used by `sites check`).
     """
-    occasion = observed_at or datetime.now(timezone.utc)
+    occasion = observed_at or clock.now()
     [outcomes] = run_crawl_series(
         sites, settings, store, [occasion],
         progress=progress, max_detail_pages=max_detail_pages, key=key,

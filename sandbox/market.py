@@ -7,6 +7,7 @@ from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from config import clock
 from sandbox.geography import Kommun
 from sandbox.phones import FictionPhone
 
@@ -246,7 +247,7 @@ class Market:
 def normalize_as_of(as_of: datetime | str | None) -> datetime:
     """A Stockholm-time datetime without microseconds; naive input counts as Stockholm time."""
     if as_of is None:
-        moment = datetime.now(STOCKHOLM)
+        moment = clock.now()  # LAGESBILD_NOW, when set, is the sandbox's current week too
     elif isinstance(as_of, str):
         moment = datetime.fromisoformat(as_of)
     else:

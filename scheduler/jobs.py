@@ -14,13 +14,14 @@ import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 from analysis import retention
 from analysis.counts import LEVELS
 from analysis.periods import local_date, period_label
 from analysis.queries import load_published_family
+from config import clock
 from config.settings import Settings, load_settings, load_settings_geography
 from config.sites import SiteConfig, load_sites
 from scheduler import alerts, child
@@ -131,7 +132,7 @@ def aggregate() -> list[Path]:
 def weekly_export(now: datetime | None = None) -> Path:
     """Job: write the protected kommun × month table to exports/kommun-manad-<ISO week>.csv."""
     settings = load_settings()
-    week = period_label(local_date(now or datetime.now(timezone.utc)), "week")
+    week = period_label(local_date(now or clock.now()), "week")
     path = settings.export_dir / f"kommun-manad-{week}.csv"
     with open_store(settings.resolved_database_url) as store:
         geography = load_settings_geography(settings)

@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 
 from store import Store, open_store
-from support import POSTGRES_ADMIN_URL, postgres_database
+from support import POSTGRES_ADMIN_URL, TEST_NOW, postgres_database
+
+# The product's "now" (config.clock) is a fixed, unremarkable moment in every test and in the `lagesbild`
+# processes the tests start, so results do not move with the calendar. Set LAGESBILD_NOW before pytest to
+# run the suite at another moment; tests about dates pin their own (monkeypatch.setenv or time-machine).
+os.environ.setdefault("LAGESBILD_NOW", TEST_NOW)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -33,9 +33,15 @@ class Obs(NamedTuple):
     observed_at: datetime
 
 
+# The moment tests take to be now (LAGESBILD_NOW, read by config.clock): a Wednesday afternoon, mid-month,
+# mid-quarter, away from any week, month or year end.
+TEST_NOW = "2026-11-18T12:00:00Z"
+
+
 def cli_env(home, **settings: str) -> dict[str, str]:
-    """The environment for a `lagesbild` subprocess: this one minus any LAGESBILD_*, plus `settings`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LAGESBILD_")}
+    """The environment for a `lagesbild` subprocess: this one minus any LAGESBILD_* (but the frozen
+    LAGESBILD_NOW), plus `settings`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAGESBILD_") or k == "LAGESBILD_NOW"}
     env["LAGESBILD_HOME"] = str(home)
     env["COLUMNS"] = "200"
     env.update({f"LAGESBILD_{name.upper()}": value for name, value in settings.items()})

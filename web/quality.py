@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Iterable, Mapping
 
 from analysis.periods import local_date, period_label
 from analysis.retention import period_start_day
+from config import clock
 from web.exports import ExportContext
 
 
@@ -96,7 +97,7 @@ class PeriodQuality:
 
 
 def _today() -> date:
-    return local_date(datetime.now(timezone.utc))
+    return local_date(clock.now())
 
 
 def period_quality(runs: Iterable, period_kind: str, today: date | None = None,

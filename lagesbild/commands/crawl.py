@@ -7,6 +7,7 @@ from datetime import datetime
 import click
 from rich.table import Table
 
+from config import clock
 from config.settings import Settings, load_settings
 from config.sites import SiteConfig, get_site, load_sites
 from crawler.runner import run_crawls
@@ -42,7 +43,7 @@ def crawl_command(site_names: tuple[str, ...], all_sites: bool, as_of: str | Non
     if bool(site_names) == all_sites:
         raise click.UsageError("give either --site NAME (one or more) or --all")
     observed_at = parse_as_of(as_of, "--as-of") if as_of else None
-    if observed_at is not None and observed_at > datetime.now(observed_at.tzinfo):
+    if observed_at is not None and observed_at > clock.now():
         raise click.BadParameter("an observation time cannot be in the future", param_hint="--as-of")
     configured = load_sites(settings.sites_dir)
     chosen = list(configured.values()) if all_sites else [get_site(settings.sites_dir, n) for n in site_names]

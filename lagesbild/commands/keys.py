@@ -1,11 +1,10 @@
 """`lagesbild keys …`: study-period keys — create, inspect, rotate and crypto-shred."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import click
 from rich.table import Table
 
+from config import clock
 from config.settings import load_settings
 from crawler.keys import KeyRing
 from lagesbild.options import console
@@ -26,7 +25,7 @@ def keys_group() -> None:
 def keys_init() -> None:
     """Create the first study period and its key.  Example: lagesbild keys init"""
     ring = _ring()
-    period = ring.init(datetime.now(timezone.utc))
+    period = ring.init(clock.now())
     console.print(f"Study period {period.id} started; key in {ring.key_path(period.id)} (mode 0600). Back it up "
                   "separately from the database.")
 
@@ -54,7 +53,7 @@ def keys_rotate() -> None:
     """End the active study period and start a new one with a new key.  Example: lagesbild keys rotate"""
     ring = _ring()
     previous = ring.active()
-    period = ring.rotate(datetime.now(timezone.utc))
+    period = ring.rotate(clock.now())
     ended = f"ended {previous.id}; " if previous else ""
     console.print(f"{ended}study period {period.id} started. Tokens from now on do not match earlier periods'.")
 
@@ -69,5 +68,5 @@ def keys_destroy(period_id: str, yes: bool) -> None:
     """
     if not yes:
         click.confirm(f"Destroy the key of study period {period_id}? This cannot be undone", abort=True)
-    period = _ring().destroy(period_id, datetime.now(timezone.utc))
+    period = _ring().destroy(period_id, clock.now())
     console.print(f"Study period {period.id}: key destroyed at {period.destroyed_at}.")

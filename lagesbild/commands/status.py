@@ -1,12 +1,12 @@
 """`lagesbild status`: one screen on sites, their last runs and health, schedules, database, keys and retention."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
 import click
 from rich.console import Console
 from rich.table import Table
 
+from config import clock
 from config.settings import load_settings
 from scheduler.status import system_status
 
@@ -27,7 +27,7 @@ def status_command() -> None:
 
     Example: lagesbild status
     """
-    status = system_status(load_settings(), datetime.now(timezone.utc))
+    status = system_status(load_settings(), clock.now())
     console.print(f"[bold]Database[/bold] {status.database}: {_size(status.size_bytes)}, "
                   f"{status.observations} observations")
     lease = status.lease

@@ -20,6 +20,7 @@ from analysis.demand import (
 )
 from analysis.periods import PERIODS, local_date, period_label
 from analysis.queries import load_counts
+from config import clock
 from config.geo import load_geography
 from parsers.demand import ObservedRequest, ObservedReview
 from parsers.records import ObservedAd
@@ -221,7 +222,7 @@ def test_late_buyers_ads_and_reviews_stay_out_of_a_frozen_period(store: Store) -
 def test_purge_command_reports_the_demand_side(tmp_path: Path) -> None:
     home = tmp_path / "home"
     url = f"sqlite:///{home.resolve() / 'lagesbild.db'}"
-    now = datetime.now(UTC)
+    now = clock.now()  # the moment `lagesbild purge` takes as now (LAGESBILD_NOW in the tests)
     old = now - timedelta(days=500)
     with open_store(url) as store:
         add_run(store, old, [("q1", "0180"), ("q2", None)], [("r1", "h1", "0180", old - timedelta(days=2))])

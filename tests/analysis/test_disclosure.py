@@ -1,13 +1,15 @@
 """Disclosure control: primary and secondary suppression over the hierarchy and periods, and the Cell Key Method."""
 from __future__ import annotations
 
+import json
 import random
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
 from analysis import disclosure
-from analysis.audit import CellRef, audit_tables, hierarchy_relations
+from analysis.audit import CellRef, audit_tables, cell_intervals, hierarchy_relations
 from analysis.counts import LEVELS, CountRow, CountTable, count_observations
 from analysis.queries import load_published, load_published_family
 from config.geo import load_geography
@@ -274,3 +276,28 @@ def test_load_published_protects_every_level_together(store):
     assert not audit_tables(tables.values(), GEO)
     ckm = load_published(store, GEO, "kommun", "month", settings=Settings(disclosure_method="ckm"))
     assert ckm.method == "ckm-v1" and not ckm.cell("2026-11", "1082", "active_ads").suppressed
+
+
+def test_a_cell_pinned_through_hidden_neighbours_further_out_is_protected_not_a_crash():
+    """The table that crashed `lagesbild export --demand --level kommun` ("cannot protect CellRef('kommun',
+    '1402', '2026-10'): no cell left to suppress"): a 6-week back-fill from 28 October, so October holds one
+    occasion and every small kommun's months, quarter and year are 1. Every cell around kommun 1402 in
+    October was hidden or 0, yet an attacker pinned it through its own (hidden) quarter, which a published
+    quarter under län 14 (49 kommuner, too large for the nearby search) bounds. The complement must then come
+    from that relation further out."""
+    path = Path(__file__).resolve().parents[1] / "fixtures" / "disclosure" / "crash-one-occasion-october.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    regions = {"riket": ["SE"], "polisregion": list(GEO.polisregioner), "lan": sorted(GEO.lan),
+               "kommun": sorted(GEO.kommuner)}
+    values = {CellRef(level, region, period): 0 for level, codes in regions.items()
+              for region in [*codes, *(["okand"] if level != "riket" else [])] for period in data["periods"]}
+    values.update({CellRef(level, region, period): value for level, region, period, value in data["nonzero"]})
+    relations = hierarchy_relations(values, GEO)
+
+    hidden = disclosure.suppression_pattern(values, relations, data["threshold"])
+
+    assert CellRef("kommun", "1402", "2026-10") in hidden
+    assert {cell for cell, value in values.items() if 0 < value < data["threshold"]} <= hidden
+    known = {cell: value for cell, value in values.items() if cell not in hidden}
+    assert not cell_intervals(known, hidden, relations, only_recoverable=True)  # the audit finds nothing
+    assert not cell_intervals(known, hidden, relations, only_recoverable=True, truth=values)  # nor the informed

@@ -12,6 +12,7 @@ from analysis import retention
 from analysis.counts import LEVELS, UNRESOLVED
 from analysis.periods import PERIODS, local_date, period_label
 from analysis.queries import load_counts
+from config import clock
 from config.errors import ConfigError
 from config.geo import load_geography
 from config.settings import Settings, load_settings
@@ -264,7 +265,7 @@ def test_a_run_running_during_the_purge_is_kept_and_later_late(store: Store) -> 
 def test_purge_command(tmp_path: Path) -> None:
     home = tmp_path / "home"
     url = f"sqlite:///{home.resolve() / 'lagesbild.db'}"
-    now = datetime.now(UTC)
+    now = clock.now()  # the moment `lagesbild purge` takes as now (LAGESBILD_NOW in the tests)
     with open_store(url) as store:
         add_run(store, now - timedelta(days=500), [("old1", "p1", "t1", "0180"), ("old2", "p2", None, None)])
         add_run(store, now - timedelta(days=3), [("new1", "p1", "t1", "0180")])

@@ -19,7 +19,9 @@ import pytest
 import yaml
 
 from analysis.counts import LEVELS
+from analysis.periods import local_date
 from analysis.queries import load_counts
+from config import clock
 from config.geo import load_geography
 from config.settings import BUNDLED_SITES_DIR
 from sandbox.faults import (
@@ -42,7 +44,7 @@ from support import POSTGRES_ADMIN_URL, init_keys, postgres_database, run_cli
 
 GEO = load_geography()
 SCALE = 0.5
-TODAY = date.today()
+TODAY = local_date(clock.now())  # the tests' frozen LAGESBILD_NOW: --as-of LATER is never in the future
 EARLIER = datetime.combine(TODAY.replace(day=1) - timedelta(days=150), datetime.min.time()).replace(day=10, hour=3)
 LATER = datetime.combine(TODAY.replace(day=1) - timedelta(days=20), datetime.min.time()).replace(day=12, hour=3)
 SETTLED = {"partial", "failed"}

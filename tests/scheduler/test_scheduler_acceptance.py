@@ -8,7 +8,6 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from sqlalchemy import func, select
 
 from analysis.counts import region_key
 from analysis.queries import load_counts
+from config import clock
 from config.geo import load_geography
 from config.settings import BUNDLED_SITES_DIR, Settings
 from config.sites import get_site
@@ -104,7 +104,7 @@ def counted(home: Path, level: str) -> dict[str, tuple[int, int, int]]:
 
 def prepare(home: Path, every: str, **settings: str) -> None:
     """What a user does once: a study-period key and a crawl schedule (done in-process, to save time)."""
-    KeyRing(home / "keys", "year").init(datetime.now(timezone.utc))
+    KeyRing(home / "keys", "year").init(clock.now())  # as `lagesbild keys init` does
     config = Settings(home=home, **settings)
     with schedules.schedule_book(config) as book:
         schedules.add_crawl(book, SITE, schedules.make_trigger(config, cron=None, every=every, jitter=None))
