@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from analysis.counts import LEVELS
 from analysis.engine import CATEGORY_MEASURES
-from analysis.extras import CENSORED_NOTE, EXTRA_LABELS
+from analysis.trend_family import CENSORED_NOTE, EXTRA_LABELS
 from analysis.periods import PERIODS
 from analysis.quality import BREAK_LABELS, EVENT_LABELS
 from analysis.trend_table import BEFORE_CRAWLS_NOTE, TREND_MEASURES, TrendRow, TrendTable, load_trend_table

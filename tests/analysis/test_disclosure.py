@@ -7,7 +7,8 @@ from datetime import datetime
 import pytest
 
 from analysis import disclosure
-from analysis.audit import CellRef, audit_tables, hierarchy_relations
+from analysis.audit import audit_tables
+from analysis.relations import CellRef, hierarchy_relations
 from analysis.counts import LEVELS, CountRow, CountTable, count_observations
 from analysis.queries import load_published, load_published_family
 from config.geo import load_geography
