@@ -54,7 +54,7 @@ def report_command(level: str, region: str | None, period: str, fmt: str, output
     from web.auth import log_event, operator
     from web.report import render_report, report_data
     from web.source import PublishedSource
-    from web.views import NotFound
+    from web.navigation import NotFound
 
     if level != "riket" and not region:
         raise click.UsageError(f"--level {level} needs --region")
