@@ -95,11 +95,11 @@ def same_period_last_year(label: str, kind: str) -> str | None:
     return str(int(label) - 1)
 
 
-def default_selection(periods: Sequence[str], qualities: Mapping[str, PeriodQuality]) -> str | None:
+def default_selection(labels: Sequence[str], qualities: Mapping[str, PeriodQuality]) -> str | None:
     """The latest whole period: ended (an ongoing one undercounts) and not cut by the start of the series;
-    else the latest ended one; else the latest."""
+    else the latest ended one; else the latest. `labels` are sorted; `qualities` gives their badges."""
     for acceptable in ((OPEN, STARTED), (OPEN,), ()):
-        chosen = [label for label in periods
+        chosen = [label for label in labels
                   if not set(acceptable) & set(qualities[label].badges if qualities.get(label) else ())]
         if chosen:
             return chosen[-1]
