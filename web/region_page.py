@@ -243,6 +243,7 @@ def _rows_of(table: PublishedTable, code: str) -> dict[str, dict[str, PublishedC
 
 
 def rates(geography: Geography, level: str, code: str, cells: dict[str, PublishedCell]) -> dict[str, float | None]:
+    """Each published cell per 100 000 inhabitants of the region (None when suppressed or unplaced)."""
     inhabitants = population(geography, level, code)
     return {measure: per_100k(cell.value, inhabitants) for measure, cell in cells.items()}
 
