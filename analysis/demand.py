@@ -18,10 +18,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from analysis import disclosure, retention
+from analysis import disclosure, frozen
 from analysis.counts import LEVELS, CountRow, CountTable, cell_key, count_observations
-from analysis.periods import local_date, period_label
-from analysis.queries import day_bounds
+from analysis.periods import day_bounds, local_date, period_bounds, period_label
 from config.geo import Geography
 from store import demand as demand_store
 from store import repository
@@ -78,19 +77,19 @@ def _live(rows: Iterable, labels: set[str], period: str, when: str) -> list:
 
 def frozen_demand_labels(store, level: str, period: str) -> set[str]:
     """Periods whose demand counts at `level` were frozen by a purge (analysis.retention)."""
-    return retention.frozen_labels(store, level, period, DEMAND_MEASURES)
+    return frozen.frozen_labels(store, level, period, DEMAND_MEASURES)
 
 
 def _with_frozen(store, geography: Geography, level: str, period: str, requests: list, reviews: list,
                  start: datetime | None, end: datetime | None) -> CountTable:
     """Exact counts: live periods from the rows, frozen periods whole from their stored counts."""
-    frozen = frozen_demand_labels(store, level, period)
-    live = count_demand(_live(requests, frozen, period, "observed_at"), _live(reviews, frozen, period, "reviewed_at"),
+    labels = frozen_demand_labels(store, level, period)
+    live = count_demand(_live(requests, labels, period, "observed_at"), _live(reviews, labels, period, "reviewed_at"),
                         geography, level, period)
-    if not frozen:
+    if not labels:
         return live
-    cells = retention.frozen_cells(store, level, period, start, end, DEMAND_MEASURES)
-    return retention.merge_frozen(live, cells, geography)
+    cells = frozen.frozen_cells(store, level, period, start, end, DEMAND_MEASURES)
+    return frozen.merge_frozen(live, cells, geography)
 
 
 def _rows(store, since: date | None, until: date | None):
@@ -134,14 +133,14 @@ def freeze_demand_period(store, geography: Geography, period: str, day: date,
     """Exact demand counts, at every level, of the whole period containing `day`, as frozen cells: buyers'
     ads of counted runs finished by `finished_by` and every review dated in the period — exactly what
     `load_demand_counts` counts for it."""
-    start, end = retention.period_bounds(day, period)
+    start, end = period_bounds(day, period)
     label = period_label(day, period)
     requests = list(demand_store.iter_request_rows(store, since=start, until=end, finished_by=finished_by))
     reviews = list(demand_store.iter_review_rows(store, since=start, until=end))
     cells = []
     for level in LEVELS:
         table = count_demand(requests, reviews, geography, level, period)
-        cells += retention.aggregate_cells(table, label, start, end)
+        cells += frozen.aggregate_cells(table, label, start, end)
     return cells
 
 

@@ -7,14 +7,14 @@ makes. Suppressed cells are published as ".." (value None, status ".."), never a
   attacker can hold side by side are protected together as a *family* (protect_family): the four levels
   kommun → län → polisregion → riket of one window and, for months, quarters and years too
   (RELATED_PERIODS; ISO weeks nest in neither, so week tables are protected within their own geography).
-  The relations are those of analysis.audit.hierarchy_relations. The pattern grows until
+  The relations are those of analysis.relations.hierarchy_relations. The pattern grows until
   1. no relation holds exactly one suppressed cell, and suppressed parts under a published total of an
      additive relation sum to more than their number + 4 (cheap rules, applied first);
   2. an informed attacker cannot pin any suppressed cell to within ±2 (max − min ≤ 4, LP bounds). The
      measures are distinct counts, only roughly additive; this attacker treats every relation whose true
      deviation from an exact sum is at most ±4 as an exact sum and knows that deviation (the conservative
      reading of "treat them as additive"); relations further off hold only as part ≤ total ≤ Σ parts;
-  3. the audit's attacker (analysis.audit), which only reads the published numbers, cannot either, so
+  3. the audit's attacker (analysis.attack), which only reads the published numbers, cannot either, so
      `lagesbild audit-disclosure` finds nothing in any set of the family's exports.
   Each round, every exposed cell gets one complement: the smallest non-zero published cell of the
   smallest relation around it, or around a suppressed neighbour in a small relation (so a kommun in an
@@ -41,9 +41,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Hashable, Iterable, Mapping
 
-from analysis.audit import (
-    RECOVERABLE_WIDTH, SUPPRESSED, CellRef, Relation, cell_intervals, hierarchy_relations,
-)
+from analysis.attack import RECOVERABLE_WIDTH, cell_intervals
+from analysis.relations import SUPPRESSED, CellRef, Relation, hierarchy_relations
 from analysis.counts import LEVELS, CountTable
 from config.geo import Geography, load_geography
 

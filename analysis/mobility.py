@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable, Protocol
 
 from analysis import disclosure
-from analysis.audit import CellRef, Relation
+from analysis.relations import CellRef, Relation
 from analysis.counts import UNRESOLVED, CountRow, CountTable, cell_key, region_display_name, region_key
 from analysis.periods import local_date, period_label
 from config.geo import Geography

@@ -1,7 +1,7 @@
-"""Calendar periods (week, month, quarter, year) in Swedish local time, as sortable labels."""
+"""Calendar periods (week, month, quarter, year) in Swedish local time: sortable labels and their bounds."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -40,3 +40,42 @@ def period_kind(label: str) -> str | None:
     if label.isdigit() and len(label) == 4:
         return "year"
     return None
+
+
+def local_midnight(day: date) -> datetime:
+    """The start of a Swedish calendar day, as an aware UTC instant."""
+    return datetime.combine(day, time.min, STOCKHOLM).astimezone(timezone.utc)
+
+
+def period_start_day(day: date, period: str) -> date:
+    """The first day of the period (of kind `period`) that contains `day`."""
+    if period == "week":
+        return day - timedelta(days=day.weekday())
+    if period == "month":
+        return day.replace(day=1)
+    if period == "quarter":
+        return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    if period == "year":
+        return date(day.year, 1, 1)
+    raise ValueError(f"unknown period {period!r}; use one of {', '.join(PERIODS)}")
+
+
+def _next_period_day(start: date, period: str) -> date:
+    if period == "week":
+        return start + timedelta(days=7)
+    months = {"month": 1, "quarter": 3, "year": 12}[period]
+    index = start.year * 12 + start.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def period_bounds(day: date, period: str) -> tuple[datetime, datetime]:
+    """The period containing the Swedish calendar day `day`, as aware UTC instants [start, end)."""
+    start = period_start_day(day, period)
+    return local_midnight(start), local_midnight(_next_period_day(start, period))
+
+
+def day_bounds(since: date | None, until: date | None) -> tuple[datetime | None, datetime | None]:
+    """Swedish calendar days [since, until] as UTC instants [start, end)."""
+    start = datetime.combine(since, time.min, STOCKHOLM) if since else None
+    end = datetime.combine(until + timedelta(days=1), time.min, STOCKHOLM) if until else None
+    return start, end

@@ -26,8 +26,7 @@ from analysis.disclosure import (
     PublishedCell,
     protect_quantiles,
 )
-from analysis.periods import local_date, period_label
-from analysis.queries import day_bounds
+from analysis.periods import day_bounds, local_date, period_label
 from config.geo import Geography
 from store.prices import iter_price_rows
 

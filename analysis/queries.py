@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
-from analysis import disclosure, retention
+from analysis import disclosure, frozen
 from analysis.counts import LEVELS, MEASURES, CountTable
 from analysis.engine import Prepared
-from analysis.periods import STOCKHOLM
+from analysis.periods import day_bounds
 from config.geo import Geography
 from store import repository
 from store.columnar import hour_of, observation_columns
@@ -41,13 +41,6 @@ class Coverage:
         return f"{self.site}: " + ", ".join(parts)
 
 
-def day_bounds(since: date | None, until: date | None) -> tuple[datetime | None, datetime | None]:
-    """Swedish calendar days [since, until] as UTC instants [start, end)."""
-    start = datetime.combine(since, time.min, STOCKHOLM) if since else None
-    end = datetime.combine(until + timedelta(days=1), time.min, STOCKHOLM) if until else None
-    return start, end
-
-
 def prepare_counts(
     store,
     geography: Geography,
@@ -78,16 +71,16 @@ def load_counts(
     """Exact counts from complete, partial and suspect runs; failed and running runs are not counted.
 
     Periods frozen by a purge come whole from their stored counts when they overlap
-    the window; the others are counted from observations (see analysis.retention).
+    the window; the others are counted from observations (see analysis.frozen).
     Pass `prepared` (from prepare_counts, same window) to reuse one read for several tables.
     """
     start, end = day_bounds(since, until)
-    frozen = retention.frozen_labels(store, level, period)
+    labels = frozen.frozen_labels(store, level, period)
     prepared = prepared if prepared is not None else prepare_counts(store, geography, since, until)
-    live = prepared.table(level, period, MEASURES, exclude=frozen)
-    if not frozen:
+    live = prepared.table(level, period, MEASURES, exclude=labels)
+    if not labels:
         return live
-    return retention.merge_frozen(live, retention.frozen_cells(store, level, period, start, end), geography)
+    return frozen.merge_frozen(live, frozen.frozen_cells(store, level, period, start, end), geography)
 
 
 def load_published_family(

@@ -1,22 +1,16 @@
-"""Retention: freeze the exact counts of ended periods, purge old observations, and serve frozen counts."""
+"""Retention: freeze the exact counts of ended periods, then purge old observations (supply and demand).
+
+The frozen counts are served by analysis.frozen; the demand side's are counted by analysis.demand."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
-from analysis.counts import (
-    LEVELS,
-    MEASURES,
-    UNRESOLVED,
-    CountRow,
-    CountTable,
-    all_region_codes,
-    cell_key,
-    count_observations,
-    region_display_name,
-)
-from analysis.periods import PERIODS, STOCKHOLM, local_date, period_label
+from analysis import demand as demand_analysis
+from analysis.counts import LEVELS, MEASURES, count_observations
+from analysis.frozen import aggregate_cells
+from analysis.periods import PERIODS, local_date, local_midnight, period_bounds, period_label, period_start_day
 from config import clock
 from config.geo import Geography
 from store import demand as demand_store
@@ -26,38 +20,7 @@ from store import repository
 AGGREGATE_METHOD = "exact-distinct-tokens-v1"
 
 
-# --- periods and the cutoff --------------------------------------------------------
-
-
-def _local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, STOCKHOLM).astimezone(timezone.utc)
-
-
-def period_start_day(day: date, period: str) -> date:
-    """The first day of the period (of kind `period`) that contains `day`."""
-    if period == "week":
-        return day - timedelta(days=day.weekday())
-    if period == "month":
-        return day.replace(day=1)
-    if period == "quarter":
-        return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-    if period == "year":
-        return date(day.year, 1, 1)
-    raise ValueError(f"unknown period {period!r}; use one of {', '.join(PERIODS)}")
-
-
-def _next_period_day(start: date, period: str) -> date:
-    if period == "week":
-        return start + timedelta(days=7)
-    months = {"month": 1, "quarter": 3, "year": 12}[period]
-    index = start.year * 12 + start.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def period_bounds(day: date, period: str) -> tuple[datetime, datetime]:
-    """The period containing the Swedish calendar day `day`, as aware UTC instants [start, end)."""
-    start = period_start_day(day, period)
-    return _local_midnight(start), _local_midnight(_next_period_day(start, period))
+# --- the cutoff -------------------------------------------------------------------
 
 
 def _aware(moment: datetime) -> datetime:
@@ -77,110 +40,7 @@ def purge_cutoff(now: datetime, retention_days: int) -> datetime:
         today - timedelta(days=retention_days),
         *(period_start_day(today, period) for period in PERIODS),
     )
-    return _local_midnight(earliest)
-
-
-# --- serving frozen counts -----------------------------------------------------------
-
-
-def outside_periods(
-    rows: Iterable[repository.ObservationRow], labels: set[str], period: str
-) -> Iterator[repository.ObservationRow]:
-    """The observations whose period (of kind `period`) is not one of `labels`."""
-    if not labels:
-        yield from rows
-        return
-    label_of: dict[datetime, str] = {}
-    for row in rows:
-        label = label_of.get(row.observed_at)
-        if label is None:
-            label = label_of[row.observed_at] = period_label(local_date(row.observed_at), period)
-        if label not in labels:
-            yield row
-
-
-def frozen_labels(store, level: str, period: str, measures: tuple[str, ...] = MEASURES) -> set[str]:
-    """Labels of the periods whose counts of `measures` (the supply side's by default) at `level` are frozen."""
-    return repository.frozen_periods(store, period, level, measures=measures)
-
-
-def frozen_cells(
-    store, level: str, period: str, start: datetime | None, end: datetime | None,
-    measures: tuple[str, ...] = MEASURES,
-) -> list[repository.AggregateCell]:
-    """Frozen counts (of `measures`) of the periods that overlap the window [start, end)."""
-    return repository.list_count_aggregates(store, level, period, since=start, until=end, measures=measures)
-
-
-def _zero_row(geography: Geography, level: str, label: str, code: str,
-              measures: tuple[str, ...] = MEASURES) -> CountRow:
-    empty = cell_key(())
-    return CountRow(
-        period=label,
-        region_code=code,
-        region_name=region_display_name(geography, level, code),
-        values={measure: 0 for measure in measures},
-        cell_keys={measure: empty for measure in measures},
-    )
-
-
-def _frozen_rows(
-    cells: list[repository.AggregateCell], geography: Geography, level: str,
-    measures: tuple[str, ...] = MEASURES,
-) -> dict[str, dict[str, CountRow]]:
-    """Frozen cells as CountRows by period label and region code."""
-    values: dict[tuple[str, str], dict[str, int]] = {}
-    keys: dict[tuple[str, str], dict[str, float]] = {}
-    for cell in cells:
-        values.setdefault((cell.period, cell.region_code), {})[cell.measure] = cell.value
-        keys.setdefault((cell.period, cell.region_code), {})[cell.measure] = cell.cell_key
-    rows: dict[str, dict[str, CountRow]] = {}
-    for (label, code), by_measure in values.items():
-        if set(by_measure) != set(measures):
-            raise ValueError(f"frozen counts of {label} {code} do not hold the measures {', '.join(measures)}")
-        rows.setdefault(label, {})[code] = CountRow(
-            period=label,
-            region_code=code,
-            region_name=region_display_name(geography, level, code),
-            values={measure: by_measure[measure] for measure in measures},
-            cell_keys={measure: keys[(label, code)][measure] for measure in measures},
-        )
-    return rows
-
-
-def merge_frozen(
-    live: CountTable, cells: list[repository.AggregateCell], geography: Geography
-) -> CountTable:
-    """Add frozen periods to a live table, shaped exactly as `count_observations` shapes a table.
-
-    Periods are sorted by label; every region of the level is listed; the unresolved
-    row appears in every period when any period (live or frozen) has an unresolved ad.
-    A frozen period cannot be cut by a window: `frozen_cells` returns it whole when it
-    overlaps the window, so only windows of whole periods give the same table as before
-    the purge (a live period is still cut at the window's edges).
-    """
-    if not cells:
-        return live
-    frozen = _frozen_rows(cells, geography, live.level, live.measures)
-    live_rows: dict[str, dict[str, CountRow]] = {}
-    for row in live.rows:
-        live_rows.setdefault(row.period, {})[row.region_code] = row
-    if set(frozen) & set(live_rows):  # the live side must leave frozen periods out
-        raise ValueError("a period is both frozen and counted live")
-    regions = all_region_codes(geography, live.level)
-    for label, by_code in frozen.items():
-        if set(by_code) - {UNRESOLVED} != set(regions):
-            raise ValueError(f"frozen counts of {label} do not match the regions of the current geography")
-    has_unresolved = any(UNRESOLVED in by_code for by_code in (*live_rows.values(), *frozen.values()))
-    if has_unresolved:
-        regions.append(UNRESOLVED)
-    rows = []
-    for label in sorted({*live_rows, *frozen}):
-        by_code = live_rows.get(label) or frozen[label]
-        for code in regions:
-            row = by_code.get(code)
-            rows.append(row if row is not None else _zero_row(geography, live.level, label, code, live.measures))
-    return CountTable(level=live.level, period=live.period, measures=live.measures, rows=tuple(rows))
+    return local_midnight(earliest)
 
 
 # --- purging -----------------------------------------------------------------------
@@ -247,25 +107,6 @@ def freeze_period(
     return cells
 
 
-def aggregate_cells(table: CountTable, label: str, start: datetime, end: datetime) -> list[repository.AggregateCell]:
-    """The cells of one period's exact table (every measure, every row) as frozen counts."""
-    cells = []
-    for row in table.rows:
-        if row.period != label:  # cannot happen: the bounds are the period's own
-            raise ValueError(f"observation of {row.period} found inside {label}")
-        for measure in table.measures:
-            cells.append(repository.AggregateCell(
-                level=table.level,
-                period_kind=table.period,
-                period=label,
-                period_start=start,
-                period_end=end,
-                region_code=row.region_code,
-                measure=measure,
-                value=row.values[measure],
-                cell_key=row.cell_keys[measure],
-            ))
-    return cells
 
 
 def purge(
@@ -299,8 +140,6 @@ def purge(
     `now` (default: config.clock.now()) only sets the cutoff; whether a run has
     finished is judged by the real clock. A dry run changes nothing.
     """
-    from analysis import demand as demand_analysis  # analysis.demand imports this module
-
     now = _aware(now) if now is not None else clock.now()
     cutoff = purge_cutoff(now, retention_days)
     snapshot = datetime.now(timezone.utc)  # runs finished by then are frozen and purged; later ones wait

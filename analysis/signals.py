@@ -30,7 +30,7 @@ from typing import Iterable, Protocol
 from analysis import disclosure
 from analysis.counts import LEVELS, CountRow, CountTable, cell_key, region_key
 from analysis.dedup import MIN_SHINGLES, AdvertClusters, advert_clusters, components, distinct_table, similar_pairs
-from analysis.periods import local_date, period_label
+from analysis.periods import day_bounds, local_date, period_label
 from config.geo import Geography
 from parsers.sketches import SketchError, decode_sketch
 from store import repository
@@ -309,8 +309,6 @@ def cluster_size_table(signals: Signals, period: str) -> CountTable:
 
 def load_signal_rows(store, since: date | None = None, until: date | None = None) -> list[repository.SignalRow]:
     """Observations of usable runs in a window of Swedish days, with their sketches and features."""
-    from analysis.queries import day_bounds
-
     start, end = day_bounds(since, until)
     return list(repository.iter_signal_rows(store, since=start, until=end))
 

@@ -1,7 +1,7 @@
 """One region's trend table: protected counts per period with change, standing, completeness, flags and
 series statistics — what `lagesbild trends` prints and what the dashboard and reports can reuse.
 
-Every number comes from disclosure-protected tables (analysis.extras.load_trend_family, or for the demand
+Every number comes from disclosure-protected tables (analysis.trend_family.load_trend_family, or for the demand
 measures analysis.demand.load_published_demand_family): a suppressed
 count stays suppressed, and no change, rate, share or statistic is computed from it. Periods cut by the
 window, not yet ended or with clearly fewer crawl occasions than usual are flagged and left out of the
@@ -16,8 +16,8 @@ from analysis.completeness import CAVEAT, Completeness, site_completeness
 from analysis.demand import DEMAND_MEASURES, load_published_demand_family
 from analysis.disclosure import PublishedCell
 from analysis.engine import NEW_ADS
-from analysis.extras import CATEGORY_LEVELS, category_shares, load_trend_family, per_100k, population
-from analysis.periods import local_date, period_label
+from analysis.trend_family import CATEGORY_LEVELS, category_shares, load_trend_family, per_100k, population
+from analysis.periods import local_date, period_label, period_start_day
 from analysis.prices import PriceSeries, region_price_series
 from analysis.quality import (
     CrawlBreak,
@@ -29,7 +29,6 @@ from analysis.quality import (
     thin_periods,
 )
 from analysis.queries import prepare_counts
-from analysis.retention import period_start_day
 from analysis.trends import (
     PERIODS_PER_YEAR,
     SEASON,

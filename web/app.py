@@ -1,4 +1,5 @@
-"""The dashboard and API (FastAPI, server-rendered Jinja2 pages in Swedish), built on web.views and web.source.
+"""The dashboard and API (FastAPI, server-rendered Jinja2 pages in Swedish), built on web.source, web.navigation
+and the page modules web.region_page and web.signal_pages.
 
 Pages: / (riket), /polisregion/{namn}, /lan/{kod}, /kommun/{kod} (supply, signals, flows and the demand
 side), /metod, /api-dokumentation,
@@ -29,9 +30,10 @@ from web.exports import FORMATS, UnsupportedExport, json_document, render_export
 from web.quality import BADGES
 from web.render import STATIC, make_environment
 from web.source import PublishedSource, filter_rows
-from web.views import (
-    FEATURES, FLOW_LEVEL_LABELS, LEVEL_LABELS, MOBILITY, ORGANISATION, SIGNAL_LEVELS, SIGNAL_SHORT, NotFound,
-    find_region, flows_page, hierarchy, region_page, signals_page,
+from web.navigation import LEVEL_LABELS, NotFound, find_region, hierarchy
+from web.region_page import region_page
+from web.signal_pages import (
+    FEATURES, FLOW_LEVEL_LABELS, MOBILITY, ORGANISATION, SIGNAL_LEVELS, SIGNAL_SHORT, flows_page, signals_page,
 )
 
 SESSION_COOKIE = "lagesbild_session"

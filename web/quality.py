@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Iterable, Mapping
 
-from analysis.periods import local_date, period_label
-from analysis.retention import period_start_day
+from analysis.periods import local_date, period_label, period_start_day
 from config import clock
 from web.exports import ExportContext
 

@@ -7,7 +7,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from analysis.disclosure import SUPPRESSED, PublishedCell
 from web.exports import MEASURE_LABELS
-from web.views import LEVEL_LABELS, LEVEL_PLURAL, PERIOD_LABELS
+from web.navigation import LEVEL_LABELS, LEVEL_PLURAL, PERIOD_LABELS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = Path(__file__).resolve().parent / "static"

@@ -1,8 +1,8 @@
 """The printable lägesbild: one region and period, as standalone HTML (printed to PDF by `lagesbild report`).
 
 Headline numbers and their change, charts, tables down to kommun, the demand side, signals, data-quality notes and a
-methods appendix, all from web.views and web.source (published tables only). The HTML needs nothing
-from any host: charts are inline SVG and the style sheet is embedded.
+methods appendix, all from web.region_page, web.signal_pages and web.source (published tables only). The HTML needs
+nothing from any host: charts are inline SVG and the style sheet is embedded.
 """
 from __future__ import annotations
 
@@ -14,10 +14,9 @@ from analysis.periods import STOCKHOLM
 from web.quality import BADGES, Badge
 from web.render import make_environment, static_text
 from web.source import PublishedSource
-from web.views import (
-    LEVEL_LABELS, LEVEL_PLURAL, ChildRow, NotFound, RegionPage, find_region, flows_page, parse_period,
-    region_page, region_ref, _rates,
-)
+from web.navigation import LEVEL_LABELS, LEVEL_PLURAL, NotFound, find_region, parse_period, region_ref
+from web.region_page import ChildRow, RegionPage, rates, region_page
+from web.signal_pages import flows_page
 
 
 @dataclass
@@ -52,7 +51,7 @@ def _table_rows(source: PublishedSource, level: str, period_kind: str, label: st
         if hide_zero and all(cell.value == 0 for cell in row.cells.values()):
             continue
         ref = None if row.region_code == UNRESOLVED else region_ref(geography, level, row.region_code)
-        rows.append(ChildRow(ref, row.region_name, row.cells, _rates(geography, level, row.region_code, row.cells)))
+        rows.append(ChildRow(ref, row.region_name, row.cells, rates(geography, level, row.region_code, row.cells)))
     return rows
 
 

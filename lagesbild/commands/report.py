@@ -13,7 +13,7 @@ from web.auth import log_event, operator
 from web.pdf import PdfError, print_pdf
 from web.report import render_report, report_data
 from web.source import PublishedSource
-from web.views import NotFound
+from web.navigation import NotFound
 
 
 @click.command("report")

@@ -1,4 +1,4 @@
-"""The automated attacker: recovers cells from under-suppressed tables, and none from protected ones."""
+"""The disclosure audit: recovers cells from under-suppressed tables and files, and none from protected ones."""
 from __future__ import annotations
 
 import json
@@ -8,11 +8,9 @@ from datetime import datetime
 import pytest
 
 from analysis import disclosure
-from analysis.audit import (
-    AuditInputError, CellRef, Relation, audit_files, audit_tables, audit_values, cell_intervals,
-    hierarchy_relations,
-)
+from analysis.audit import AuditInputError, audit_files, audit_tables, audit_values
 from analysis.counts import LEVELS, count_observations
+from analysis.relations import CellRef
 from config.geo import load_geography
 from lagesbild.cli import main
 from web.exports import write_export
@@ -48,35 +46,7 @@ def write_all(published, folder, fmt="csv"):
     return paths
 
 
-# --- the linear programs ---------------------------------------------------------------------
-
-
-def test_one_suppressed_part_is_pinned_exactly():
-    relation = Relation("total", ("a", "b", "c"))
-    found = cell_intervals({"total": 10, "b": 7, "c": 0}, ["a"], [relation])
-    assert (found["a"].low, found["a"].high) == (3, 3) and found["a"].recoverable
-
-
-def test_two_suppressed_parts_share_what_is_left():
-    relation = Relation("total", ("a", "b", "c"))
-    found = cell_intervals({"total": 12, "c": 2}, ["a", "b"], [relation])
-    assert (found["a"].low, found["a"].high) == (1, 9) and not found["a"].recoverable
-    tight = cell_intervals({"total": 6, "c": 0}, ["a", "b"], [relation], only_recoverable=True)
-    assert set(tight) == {"a", "b"} and tight["a"].high == 5  # 1..5: within ±2 of 3
-
-
-def test_chained_relations_are_combined():
-    # a + b = 9 (a län), a + c = 4 (a quarter): a is at most 3, c at most 3.
-    relations = [Relation("lan", ("a", "b")), Relation("quarter", ("a", "c"))]
-    found = cell_intervals({"lan": 9, "quarter": 4}, ["a", "b", "c"], relations)
-    assert (found["a"].low, found["a"].high) == (1, 3)
-    assert (found["b"].low, found["b"].high) == (6, 8)
-
-
-def test_a_suppressed_total_with_no_published_anchor_is_unbounded():
-    relation = Relation("total", ("a", "b"))
-    found = cell_intervals({}, ["total", "a", "b"], [relation])
-    assert found["total"].high == float("inf") and not found["total"].recoverable
+# --- what the attacker takes from published numbers -------------------------------------------
 
 
 def test_relations_that_the_published_numbers_show_not_to_add_up_are_not_trusted():
@@ -94,17 +64,6 @@ def test_relations_that_the_published_numbers_show_not_to_add_up_are_not_trusted
     values[("p", CellRef("lan", "10", "2026-11"))] = 13  # additive after all: 11 − 8 pins Växjö to 3
     found = audit_values(values, GEO)
     assert [(cell.region, i.low, i.high) for (_, cell), i in found.items()] == [("0780", 3, 3)]
-
-
-def test_hierarchy_relations_cover_levels_unresolved_and_periods():
-    rows = [Obs("a1", None, None, "1080", datetime(2026, 11, 3)), Obs("a2", None, None, None, datetime(2026, 12, 3))]
-    cells = {CellRef(t.level, r.region_code, r.period) for t in tables(rows) for r in t.rows}
-    kinds = {r.kind for r in hierarchy_relations(cells, GEO)}
-    assert {"lan=kommun", "polisregion=lan", "riket=polisregion", "riket=lan", "riket=kommun",
-            "polisregion=lan/okand", "lan=kommun/okand", "quarter=month", "year=quarter"} <= kinds
-    quarter = next(r for r in hierarchy_relations(cells, GEO)
-                   if r.kind == "quarter=month" and r.total == CellRef("kommun", "1080", "2026-Q4"))
-    assert set(quarter.parts) == {CellRef("kommun", "1080", "2026-11"), CellRef("kommun", "1080", "2026-12")}
 
 
 # --- under-suppressed versus protected tables ----------------------------------------------------
@@ -203,7 +162,7 @@ def test_audit_disclosure_command(tmp_path, monkeypatch, capsys):
 
 
 def test_plain_linprog_gives_the_same_answers(monkeypatch):
-    from analysis import audit
+    from analysis import attack
 
     published = primary_only(market(n=150), ("month",))
     fast = audit_tables(published, GEO)
@@ -211,5 +170,5 @@ def test_plain_linprog_gives_the_same_answers(monkeypatch):
     def unavailable(self):
         raise ImportError("no HiGHS model in this scipy")
 
-    monkeypatch.setattr(audit._Solver, "_build_highs", unavailable)
+    monkeypatch.setattr(attack._Solver, "_build_highs", unavailable)
     assert audit_tables(published, GEO) == fast and fast

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from analysis import disclosure
-from analysis.audit import CellRef, audit_tables, cell_intervals, hierarchy_relations
+from analysis.attack import cell_intervals
+from analysis.audit import audit_tables
+from analysis.relations import CellRef, hierarchy_relations
 from analysis.counts import LEVELS, CountRow, CountTable, count_observations
 from analysis.queries import load_published, load_published_family
 from config.geo import load_geography

@@ -110,7 +110,7 @@ def test_tokens_sharing_a_long_prefix_are_kept_apart(store):
 def test_a_window_counts_only_its_days(store):
     synthetic_market(store)
     since, until = date(2026, 3, 10), date(2026, 4, 5)
-    from analysis.queries import day_bounds
+    from analysis.periods import day_bounds
 
     start, end = day_bounds(since, until)
     for level, period in (("polisregion", "week"), ("kommun", "month")):

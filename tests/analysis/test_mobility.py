@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from analysis.audit import CellRef
+from analysis.relations import CellRef
 from analysis.mobility import (
     flow_count_table,
     flow_relations,

@@ -10,7 +10,7 @@ import pytest
 
 from analysis import retention
 from analysis.counts import LEVELS, UNRESOLVED
-from analysis.periods import PERIODS, local_date, period_label
+from analysis.periods import PERIODS, local_date, period_bounds, period_label
 from analysis.queries import load_counts
 from config import clock
 from config.errors import ConfigError
@@ -50,7 +50,7 @@ def test_every_period_holding_a_purged_moment_has_ended():
         while now < datetime(2027, 1, 10, tzinfo=UTC):
             last_purged = retention.purge_cutoff(now, days) - timedelta(microseconds=1)
             for period in PERIODS:
-                _, end = retention.period_bounds(local_date(last_purged), period)
+                _, end = period_bounds(local_date(last_purged), period)
                 assert end <= now, (now, days, period)
             now += timedelta(days=1, hours=7)
 
@@ -61,11 +61,11 @@ def test_retention_days_must_be_at_least_one():
 
 
 def test_period_bounds_follow_swedish_local_time():
-    start, end = retention.period_bounds(date(2025, 1, 1), "week")  # 2025-W01 began in 2024
+    start, end = period_bounds(date(2025, 1, 1), "week")  # 2025-W01 began in 2024
     assert (start, end) == (datetime(2024, 12, 29, 23, tzinfo=UTC), datetime(2025, 1, 5, 23, tzinfo=UTC))
-    assert retention.period_bounds(date(2025, 7, 4), "quarter") == (
+    assert period_bounds(date(2025, 7, 4), "quarter") == (
         datetime(2025, 6, 30, 22, tzinfo=UTC), datetime(2025, 9, 30, 22, tzinfo=UTC))
-    assert retention.period_bounds(date(2024, 12, 31), "year")[1] == datetime(2024, 12, 31, 23, tzinfo=UTC)
+    assert period_bounds(date(2024, 12, 31), "year")[1] == datetime(2024, 12, 31, 23, tzinfo=UTC)
 
 
 def test_retention_days_setting(monkeypatch):

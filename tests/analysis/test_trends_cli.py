@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from analysis.extras import load_trend_family
+from analysis.trend_family import load_trend_family
 from config.geo import load_geography
 from parsers.records import CATEGORIES, ObservedAd
 from store import open_store, repository

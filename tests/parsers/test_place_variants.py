@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import pytest
 
 from config.geo import Geography
-from parsers.places import EVIDENCE_MIN, EVIDENCE_RATIO, PlaceResolver
+from parsers.gazetteer import EVIDENCE_MIN, EVIDENCE_RATIO
+from parsers.places import PlaceResolver
 
 SEED = 20_240_611
 LETTERS = "abcdefghijklmnopqrstuvwxyzåäö"

@@ -8,7 +8,8 @@ import pytest
 
 from config.errors import ConfigError
 from config.geo import Geography, PlaceAlias, load_place_aliases
-from parsers.places import PlaceResolution, PlaceResolver, normalise_place
+from parsers.place_text import normalise_place
+from parsers.places import PlaceResolution, PlaceResolver
 
 
 def _strip_diacritics(text: str) -> str:
@@ -163,24 +164,6 @@ def test_deterministic(geo: Geography, resolver: PlaceResolver) -> None:
 def test_context_is_accepted(resolver: PlaceResolver) -> None:
     # Equal outcome and explanation; the trace (not compared) also shows the context.
     assert resolver.resolve("Umeå", context="Besök mig i Umeå") == resolver.resolve("Umeå")
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("  Örebro  ", "orebro"),
-        ("Västerås.", "vasteras"),
-        ("Upplands   Väsby", "upplands vasby"),
-        ("«Malmö»", "malmo"),
-        ("Zürich", "zurich"),
-        ("Café", "cafe"),
-        ("Tromsø", "tromso"),
-        ("", ""),
-        (None, ""),
-    ],
-)
-def test_normalise_place(text: str | None, expected: str) -> None:
-    assert normalise_place(text) == expected
 
 
 # --- the ways ads write places ---------------------------------------------------------

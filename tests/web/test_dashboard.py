@@ -11,7 +11,7 @@ import pytest
 
 from analysis.audit import audit_files
 from analysis.counts import LEVELS
-from web.views import parse_period, same_period_last_year, shift_period
+from web.navigation import parse_period, same_period_last_year, shift_period
 
 from webdata import GEO, login
 

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from lagesbild.cli import app
 from store import accounts
 from web.report import render_report, report_data
-from web.views import NotFound
+from web.navigation import NotFound
 
 from webdata import GEO
 

@@ -1,4 +1,5 @@
-"""What each dashboard page and report shows, gathered in one place from published tables only.
+"""A region's page (and report): its published series with changes and rates, the regions one step below,
+the trend statistics of its active ads and its demand section.
 
 Every number here comes from a PublishedTable of web.source (disclosure-protected, one window); changes
 and rates are computed from published values, so a suppressed cell makes its change "–", never a guess.
@@ -7,179 +8,22 @@ Templates (web/templates) only lay these objects out.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from typing import Sequence
-from urllib.parse import quote
 
-from analysis.counts import LEVELS, UNRESOLVED
+from analysis.counts import UNRESOLVED
 from analysis.disclosure import PublishedCell, PublishedTable
-from analysis import periods
 from analysis.periods import PERIODS
 from config.geo import Geography
 from web.charts import Series, line_chart
 from web.exports import MEASURE_LABELS, per_100k, population
+from web.navigation import (
+    PERIOD_LABELS, RIKET, SUPPRESSED_TEXT, NotFound, RegionRef, breadcrumbs, children_of, default_selection,
+    region_ref, same_period_last_year, shift_period,
+)
 from web.quality import OPEN, STARTED, Badge, PeriodQuality
+from web.signal_pages import region_flows, region_signals
 from web.source import PublishedSource
 
-LEVEL_LABELS = {"riket": "Riket", "polisregion": "Polisregion", "lan": "Län", "kommun": "Kommun"}
-LEVEL_PLURAL = {"riket": "Riket", "polisregion": "Polisregioner", "lan": "Län", "kommun": "Kommuner"}
-PERIOD_LABELS = {"week": "Vecka", "month": "Månad", "quarter": "Kvartal", "year": "År"}
-PERIOD_NOUNS = {"week": "veckan", "month": "månaden", "quarter": "kvartalet", "year": "året"}
-CHILD_LEVEL = {"riket": "polisregion", "polisregion": "lan", "lan": "kommun"}
-RIKET = "SE"
-UNRESOLVED_NAME = "Okänd plats"
-SUPPRESSED_TEXT = ".."
-
-
-class NotFound(LookupError):
-    """A region or period the dashboard does not know."""
-
-
-# --- periods --------------------------------------------------------------------------
-
-def period_kind(label: str) -> str:
-    """The kind of a period label (analysis.periods.period_kind); NotFound when it is none."""
-    kind = periods.period_kind(label)
-    if kind is None:
-        raise NotFound(f"okänd period {label!r}")
-    return kind
-
-
-def parse_period(label: str) -> tuple[str, str]:
-    """(kind, normalised label) of a period such as 2026-Q3, 2026-11, 2026-W47 or 2026; NotFound if invalid."""
-    text = label.strip().upper()
-    try:
-        if "-W" in text:
-            year, week = text.split("-W")
-            date.fromisocalendar(int(year), int(week), 1)
-            return "week", f"{int(year)}-W{int(week):02d}"
-        if "-Q" in text:
-            year, quarter = text.split("-Q")
-            if not 1 <= int(quarter) <= 4:
-                raise ValueError
-            return "quarter", f"{int(year)}-Q{int(quarter)}"
-        if "-" in text:
-            year, month = text.split("-")
-            if not 1 <= int(month) <= 12 or len(year) != 4:
-                raise ValueError
-            return "month", f"{int(year)}-{int(month):02d}"
-        if text.isdigit() and len(text) == 4:
-            return "year", text
-    except ValueError:
-        pass
-    raise NotFound(f"{label!r} är ingen period; skriv till exempel 2026-Q3, 2026-11, 2026-W47 eller 2026")
-
-
-def shift_period(label: str, kind: str, steps: int) -> str | None:
-    """The label `steps` periods after (negative: before) `label`."""
-    if kind == "week":
-        year, week = label.split("-W")
-        monday = date.fromisocalendar(int(year), int(week), 1) + timedelta(weeks=steps)
-        iso = monday.isocalendar()
-        return f"{iso[0]}-W{iso[1]:02d}"
-    if kind == "month":
-        year, month = map(int, label.split("-"))
-        index = year * 12 + month - 1 + steps
-        return f"{index // 12}-{index % 12 + 1:02d}"
-    if kind == "quarter":
-        year, quarter = label.split("-Q")
-        index = int(year) * 4 + int(quarter) - 1 + steps
-        return f"{index // 4}-Q{index % 4 + 1}"
-    if kind == "year":
-        return str(int(label) + steps)
-    raise NotFound(f"okänd periodtyp {kind!r}")
-
-
-def same_period_last_year(label: str, kind: str) -> str | None:
-    if kind == "week":
-        year, week = label.split("-W")
-        try:
-            date.fromisocalendar(int(year) - 1, int(week), 1)
-        except ValueError:
-            return None  # week 53 has no twin
-        return f"{int(year) - 1}-W{week}"
-    if kind in ("month", "quarter"):
-        year, rest = label.split("-", 1)
-        return f"{int(year) - 1}-{rest}"
-    return str(int(label) - 1)
-
-
-# --- regions --------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class RegionRef:
-    level: str
-    code: str
-    name: str
-
-    @property
-    def url(self) -> str:
-        return "/" if self.level == "riket" else f"/{self.level}/{quote(self.code)}"
-
-    @property
-    def title(self) -> str:
-        if self.level in ("riket", "lan"):
-            return self.name
-        return f"{LEVEL_LABELS[self.level]} {self.name}"
-
-
-def region_ref(geography: Geography, level: str, code: str) -> RegionRef:
-    """A known region, or NotFound. Police regions are named by their name ("Väst")."""
-    if level not in LEVELS:
-        raise NotFound(f"okänd nivå {level!r}")
-    if level == "riket":
-        return RegionRef("riket", RIKET, "Riket")
-    try:
-        return RegionRef(level, code, geography.region_name(level, code))
-    except (KeyError, ValueError):
-        raise NotFound(f"okänd {LEVEL_LABELS[level].lower()} {code!r}") from None
-
-
-def find_region(geography: Geography, level: str, text: str) -> RegionRef:
-    """A region by code or name (case-insensitive), e.g. "Väst", "14", "Västra Götalands län", "Göteborg"."""
-    wanted = text.strip().casefold()
-    if level == "riket":
-        return region_ref(geography, "riket", RIKET)
-    if level == "polisregion":
-        candidates = {name: name for name in geography.polisregioner}
-    elif level == "lan":
-        candidates = {code: lan.name for code, lan in geography.lan.items()}
-    elif level == "kommun":
-        candidates = {code: kommun.name for code, kommun in geography.kommuner.items()}
-    else:
-        raise NotFound(f"okänd nivå {level!r}")
-    for code, name in candidates.items():
-        if wanted in (code.casefold(), name.casefold()):
-            return region_ref(geography, level, code)
-    raise NotFound(f"okänd {LEVEL_LABELS[level].lower()} {text!r}")
-
-
-def breadcrumbs(geography: Geography, region: RegionRef) -> list[RegionRef]:
-    """Riket › polisregion › län › kommun down to `region`."""
-    crumbs = [region_ref(geography, "riket", RIKET)]
-    if region.level == "kommun":
-        lan = geography.lan_of(region.code)
-        crumbs += [region_ref(geography, "polisregion", lan.polisregion), region_ref(geography, "lan", lan.code)]
-    elif region.level == "lan":
-        crumbs.append(region_ref(geography, "polisregion", geography.lan[region.code].polisregion))
-    if region.level != "riket":
-        crumbs.append(region)
-    return crumbs
-
-
-def children_of(geography: Geography, region: RegionRef) -> tuple[str, set[str]] | None:
-    """(level, codes) of the regions one step below, or None for a kommun."""
-    level = CHILD_LEVEL.get(region.level)
-    if level is None:
-        return None
-    if region.level == "riket":
-        return level, set(geography.polisregioner) | {UNRESOLVED}
-    if region.level == "polisregion":
-        return level, {lan.code for lan in geography.lan_in_polisregion(region.code)}
-    return level, {kommun.code for kommun in geography.kommuner_in_lan(region.code)}
-
-
-# --- page data ----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Point:
@@ -398,19 +242,11 @@ def _rows_of(table: PublishedTable, code: str) -> dict[str, dict[str, PublishedC
     return {row.period: row.cells for row in table.rows if row.region_code == code}
 
 
-def _rates(geography: Geography, level: str, code: str, cells: dict[str, PublishedCell]) -> dict[str, float | None]:
+def rates(geography: Geography, level: str, code: str, cells: dict[str, PublishedCell]) -> dict[str, float | None]:
+    """Each published cell per 100 000 inhabitants of the region (None when suppressed or unplaced)."""
     inhabitants = population(geography, level, code)
     return {measure: per_100k(cell.value, inhabitants) for measure, cell in cells.items()}
 
-
-def default_selection(points: Sequence[Point]) -> str | None:
-    """The latest whole period: ended (an ongoing one undercounts) and not cut by the start of the series;
-    else the latest ended one; else the latest."""
-    for acceptable in ((OPEN, STARTED), (OPEN,), ()):
-        chosen = [p.period for p in points if not set(acceptable) & set(p.badges)]
-        if chosen:
-            return chosen[-1]
-    return None
 
 
 def region_page(source: PublishedSource, level: str, code: str, period: str = "month",
@@ -428,12 +264,12 @@ def region_page(source: PublishedSource, level: str, code: str, period: str = "m
     riket = _rows_of(source.table("riket", period), RIKET) if level != "riket" else None
     points = []
     for label in sorted(own):
-        riket_rates = _rates(geography, "riket", RIKET, riket[label]) if riket and label in riket else None
-        points.append(Point(label, own[label], _rates(geography, level, region.code, own[label]),
+        riket_rates = rates(geography, "riket", RIKET, riket[label]) if riket and label in riket else None
+        points.append(Point(label, own[label], rates(geography, level, region.code, own[label]),
                             qualities.get(label), riket_rates))
     if selected is not None and selected not in own:
         raise NotFound(f"{region.title} har inga uppgifter för {selected}")
-    chosen = selected or default_selection(points)
+    chosen = selected or default_selection(sorted(own), qualities)
     changes_previous: list[Change] = []
     changes_year: list[Change] = []
     if chosen:
@@ -457,7 +293,7 @@ def region_page(source: PublishedSource, level: str, code: str, period: str = "m
                 continue
             ref = None if row.region_code == UNRESOLVED else region_ref(geography, child_level, row.region_code)
             children.append(ChildRow(ref, row.region_name, row.cells,
-                                     _rates(geography, child_level, row.region_code, row.cells)))
+                                     rates(geography, child_level, row.region_code, row.cells)))
     labels = [p.period for p in points]
     chart = line_chart(labels, [Series(MEASURE_LABELS[m], [p.cells[m].value for p in points])
                                 for m in table.measures],
@@ -567,178 +403,3 @@ def region_demand(source: PublishedSource, region: RegionRef, period: str, selec
             base = own[previous].cells[measure].value if previous in own else None
             changes.append(Change(measure, selected, current.cells[measure].value, previous, base, previous in own))
     return DemandSection(table.measures, points, selected, current, child_level, children, table.rule, changes)
-
-
-def hierarchy(geography: Geography) -> list[dict]:
-    """Police regions with their län and kommuner, for the region picker and the API."""
-    result = []
-    for name in geography.polisregioner:
-        lans = []
-        for lan in geography.lan_in_polisregion(name):
-            lans.append({"kod": lan.code, "namn": lan.name, "folkmangd": geography.population_of("lan", lan.code),
-                         "kommuner": [{"kod": k.code, "namn": k.name, "folkmangd": geography.population[k.code]}
-                                      for k in geography.kommuner_in_lan(lan.code)]})
-        result.append({"namn": name, "folkmangd": geography.population_of("polisregion", name), "lan": lans})
-    return result
-
-
-# --- signals and flows -------------------------------------------------------------------------
-
-ORGANISATION = ("network_adverts", "template_adverts", "touring_adverts")
-MOBILITY = ("mobile_profiles", "mobile_phones")
-FEATURES = ("obscured_phone_adverts", "ethnicity_adverts", "youth_adverts", "trust_adverts")
-SIGNAL_TOTAL = "active_adverts"
-SIGNAL_SHORT = {
-    "active_adverts": "Unika annonser", "network_adverts": "I nätverk", "template_adverts": "I textmallar",
-    "touring_adverts": "Anger turné", "mobile_profiles": "Rörliga profiler", "mobile_phones": "Rörliga nummer",
-    "obscured_phone_adverts": "Dolt nummer", "ethnicity_adverts": "Etnicitet angiven",
-    "youth_adverts": "Ungdomligt språk", "trust_adverts": "Pålitlighetsspråk",
-    "phone_clusters_2": "2 profiler", "phone_clusters_3_5": "3–5 profiler", "phone_clusters_6_10": "6–10 profiler",
-    "phone_clusters_11_plus": "11+ profiler",
-}
-SIGNAL_LEVELS = ("riket", "polisregion", "lan", "kommun")
-FLOW_LEVEL_LABELS = {"polisregion": "polisregioner", "lan": "län"}
-
-
-def share_text(count: PublishedCell, total: PublishedCell) -> str:
-    """'12 (8 %)': a published count with its share of the published total; '..' when suppressed."""
-    if count.value is None:
-        return count.display
-    if total.value is None or total.value == 0:
-        return count.display
-    return f"{count.display} ({round(100 * count.value / total.value)} %)"
-
-
-@dataclass(frozen=True)
-class SignalRow:
-    region: RegionRef | None
-    name: str
-    total: PublishedCell
-    values: tuple[tuple[str, str], ...]  # (measure, shown text)
-
-
-@dataclass
-class SignalsPage:
-    level: str
-    period: str
-    periods: list[str]
-    selected: str | None
-    organisation: list[SignalRow]
-    features: list[SignalRow]
-    clusters: PublishedTable | None
-    rule: str
-    cluster_rule: str
-
-
-def _signal_rows(table: PublishedTable, geography: Geography, label: str, measures: Sequence[str],
-                 codes: set[str] | None = None, hide_empty: bool = False) -> list[SignalRow]:
-    rows = []
-    for row in table.rows:
-        if row.period != label or (codes is not None and row.region_code not in codes):
-            continue
-        if hide_empty and all(cell.value == 0 for cell in row.cells.values()):
-            continue
-        total = row.cells[SIGNAL_TOTAL]
-        ref = None if row.region_code == UNRESOLVED else region_ref(geography, table.level, row.region_code)
-        shown = tuple((m, share_text(row.cells[m], total) if m not in MOBILITY else row.cells[m].display)
-                      for m in measures)
-        rows.append(SignalRow(ref, row.region_name, total, shown))
-    return rows
-
-
-def signals_page(source: PublishedSource, level: str = "polisregion", period: str = "quarter",
-                 selected: str | None = None) -> SignalsPage:
-    """Organisation, mobility and ad-feature signals per region for one period (signal threshold)."""
-    if level not in SIGNAL_LEVELS:
-        raise NotFound(f"okänd nivå {level!r}")
-    if period not in PERIODS:
-        raise NotFound(f"okänd periodtyp {period!r}")
-    table = source.signal_table(level, period)
-    periods = sorted({row.period for row in table.rows})
-    if selected is not None and selected not in periods:
-        raise NotFound(f"inga signaler för {selected}")
-    qualities = source.quality(period)
-    points = [Point(label, {}, {}, qualities.get(label)) for label in periods]
-    chosen = selected or default_selection(points)
-    organisation = _signal_rows(table, source.geography, chosen, ORGANISATION + MOBILITY,
-                                hide_empty=level == "kommun") if chosen else []
-    features = _signal_rows(table, source.geography, chosen, FEATURES, hide_empty=level == "kommun") if chosen else []
-    clusters = source.cluster_sizes(period)
-    return SignalsPage(level, period, periods, chosen, organisation, features, clusters, table.rule,
-                       clusters.rule if clusters is not None else "")
-
-
-@dataclass
-class FlowPage:
-    level: str
-    period: str
-    periods: list[str]
-    selected: str | None
-    codes: list[str]
-    names: dict[str, str]
-    cells: dict[tuple[str, str], PublishedCell]
-    rule: str
-
-    def cell(self, origin: str, destination: str) -> PublishedCell | None:
-        return self.cells.get((origin, destination))
-
-
-def flows_page(source: PublishedSource, level: str = "polisregion", period: str = "quarter",
-               selected: str | None = None) -> FlowPage:
-    """One period's protected flows as an origin × destination matrix."""
-    if level not in FLOW_LEVEL_LABELS:
-        raise NotFound(f"flöden finns mellan polisregioner och län, inte {level!r}")
-    if period not in PERIODS:
-        raise NotFound(f"okänd periodtyp {period!r}")
-    table = source.flows(level, period)
-    periods = sorted({row.period for row in table.rows})
-    if selected is not None and selected not in periods:
-        raise NotFound(f"inga flöden för {selected}")
-    qualities = source.quality(period)
-    chosen = selected or default_selection([Point(label, {}, {}, qualities.get(label)) for label in periods])
-    cells: dict[tuple[str, str], PublishedCell] = {}
-    names: dict[str, str] = {}
-    for row in table.rows:
-        if row.period != chosen:
-            continue
-        origin, _, destination = row.region_code.partition(">")
-        origin_name, _, destination_name = row.region_name.partition(" → ")
-        names[origin], names[destination] = origin_name, destination_name
-        cells[(origin, destination)] = row.cells["flows"]
-    codes = list(source.geography.polisregioner) if level == "polisregion" else sorted(names)
-    return FlowPage(level, period, periods, chosen, [c for c in codes if c in names], names, cells, table.rule)
-
-
-def region_signals(source: PublishedSource, region: RegionRef, period: str, label: str) -> list[tuple[str, str]]:
-    """(label, shown value) of one region's signals in one period."""
-    table = source.signal_table(region.level, period)
-    for row in table.rows:
-        if row.period == label and row.region_code == region.code:
-            total = row.cells[SIGNAL_TOTAL]
-            result = [(SIGNAL_SHORT[SIGNAL_TOTAL], total.display)]
-            for measure in ORGANISATION + FEATURES:
-                result.append((SIGNAL_SHORT[measure], share_text(row.cells[measure], total)))
-            result += [(SIGNAL_SHORT[m], row.cells[m].display) for m in MOBILITY]
-            return result
-    return []
-
-
-def region_flows(source: PublishedSource, region: RegionRef, period: str, label: str) -> list[tuple[str, str, str]]:
-    """(other region, flows from it into this region, flows from this region to it), shown values."""
-    if region.level not in FLOW_LEVEL_LABELS:
-        return []
-    page = flows_page(source, region.level, period, label if label in source_flow_periods(source, region.level,
-                                                                                          period) else None)
-    if page.selected != label:
-        return []
-    result = []
-    for other in page.codes:
-        if other == region.code:
-            continue
-        into, out = page.cell(other, region.code), page.cell(region.code, other)
-        result.append((page.names[other], into.display if into else "–", out.display if out else "–"))
-    return result
-
-
-def source_flow_periods(source: PublishedSource, level: str, period: str) -> set[str]:
-    return {row.period for row in source.flows(level, period).rows}

@@ -1,4 +1,6 @@
-"""The measures beyond the three base counts, protected consistently with them, and rates derived from both.
+"""The trend family: every protected table of one window that the trend table reads — the base counts,
+the measures beyond them (new ads, ads per category) protected consistently with them, and rates
+derived from published cells.
 
 * New ads (`new_ads`) at every level, and ads per category (`ads_kvinna`, …) at riket, polisregion and
   län (kommun cells are too small to be worth publishing by category) are protected by
@@ -21,11 +23,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from analysis import disclosure, retention
-from analysis.audit import SUPPRESSED, CellRef, Relation, hierarchy_relations
+from analysis import disclosure, frozen
+from analysis.relations import SUPPRESSED, CellRef, Relation, hierarchy_relations
 from analysis.counts import LEVELS, UNRESOLVED, CountTable
 from analysis.disclosure import PublishedCell, PublishedRow, PublishedTable
 from analysis.engine import CATEGORY_MEASURES, NEW_ADS, Prepared
+from analysis.queries import load_counts, prepare_counts
 from config.geo import Geography
 
 CATEGORY_LEVELS = ("riket", "polisregion", "lan")
@@ -192,16 +195,14 @@ def load_trend_family(
     prepared: Prepared | None = None,
 ) -> TrendFamily:
     """Every level and related period of one window, base and extra measures, protected together."""
-    from analysis.queries import load_counts, prepare_counts
-
     options = disclosure.settings_options(settings) if settings is not None else {}
     keys = [(level, kind) for kind in disclosure.RELATED_PERIODS[period] for level in LEVELS]
     prepared = prepared if prepared is not None else prepare_counts(store, geography, since, until)
     base_exact = {key: load_counts(store, geography, *key, since, until, prepared=prepared) for key in keys}
     base = dict(zip(keys, disclosure.protect_family([base_exact[k] for k in keys], geography, **options)))
-    frozen = {key: frozenset(retention.frozen_labels(store, *key)) for key in keys}
-    extras_exact = {key: prepared.table(key[0], key[1], extra_measures(key[0]), exclude=frozen[key])
+    frozen_labels = {key: frozenset(frozen.frozen_labels(store, *key)) for key in keys}
+    extras_exact = {key: prepared.table(key[0], key[1], extra_measures(key[0]), exclude=frozen_labels[key])
                     for key in keys}
     extras = protect_extras(extras_exact, base_exact, base, geography, **options)
     # The first live period is censored, also after a purge (first sightings before it are gone).
-    return TrendFamily(base, extras, prepared.first_labels(), frozen)
+    return TrendFamily(base, extras, prepared.first_labels(), frozen_labels)

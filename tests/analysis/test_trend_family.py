@@ -7,10 +7,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from analysis.audit import CellRef, Relation, cell_intervals, hierarchy_relations
+from analysis.attack import cell_intervals
+from analysis.relations import CellRef, Relation, hierarchy_relations
 from analysis.disclosure import PublishedCell
 from analysis.engine import CATEGORY_MEASURES, NEW_ADS
-from analysis.extras import CATEGORY_LEVELS, category_shares, load_trend_family, per_100k, population
+from analysis.trend_family import CATEGORY_LEVELS, category_shares, load_trend_family, per_100k, population
 from config.geo import load_geography
 from config.settings import Settings
 from parsers.records import CATEGORIES, ObservedAd
