@@ -19,7 +19,18 @@ from analysis.counts import (
 from analysis.periods import PERIODS, STOCKHOLM, local_date, period_label
 from config.geo import Geography
 from store import demand as demand_store
-from store import repository
+from store.aggregates import (
+    AggregateCell,
+    LateObservations,
+    add_count_aggregates,
+    count_purgeable_observations,
+    frozen_periods,
+    late_observations,
+    list_count_aggregates,
+    purge_observations,
+    purgeable_observation_times,
+)
+from store.observations import ObservationRow, iter_observation_rows
 
 # Provenance stored with every frozen count: how the value was computed.
 AGGREGATE_METHOD = "exact-distinct-tokens-v1"
@@ -83,8 +94,8 @@ def purge_cutoff(now: datetime, retention_days: int) -> datetime:
 
 
 def outside_periods(
-    rows: Iterable[repository.ObservationRow], labels: set[str], period: str
-) -> Iterator[repository.ObservationRow]:
+    rows: Iterable[ObservationRow], labels: set[str], period: str
+) -> Iterator[ObservationRow]:
     """The observations whose period (of kind `period`) is not one of `labels`."""
     if not labels:
         yield from rows
@@ -100,15 +111,15 @@ def outside_periods(
 
 def frozen_labels(store, level: str, period: str, measures: tuple[str, ...] = MEASURES) -> set[str]:
     """Labels of the periods whose counts of `measures` (the supply side's by default) at `level` are frozen."""
-    return repository.frozen_periods(store, period, level, measures=measures)
+    return frozen_periods(store, period, level, measures=measures)
 
 
 def frozen_cells(
     store, level: str, period: str, start: datetime | None, end: datetime | None,
     measures: tuple[str, ...] = MEASURES,
-) -> list[repository.AggregateCell]:
+) -> list[AggregateCell]:
     """Frozen counts (of `measures`) of the periods that overlap the window [start, end)."""
-    return repository.list_count_aggregates(store, level, period, since=start, until=end, measures=measures)
+    return list_count_aggregates(store, level, period, since=start, until=end, measures=measures)
 
 
 def _zero_row(geography: Geography, level: str, label: str, code: str,
@@ -124,7 +135,7 @@ def _zero_row(geography: Geography, level: str, label: str, code: str,
 
 
 def _frozen_rows(
-    cells: list[repository.AggregateCell], geography: Geography, level: str,
+    cells: list[AggregateCell], geography: Geography, level: str,
     measures: tuple[str, ...] = MEASURES,
 ) -> dict[str, dict[str, CountRow]]:
     """Frozen cells as CountRows by period label and region code."""
@@ -148,7 +159,7 @@ def _frozen_rows(
 
 
 def merge_frozen(
-    live: CountTable, cells: list[repository.AggregateCell], geography: Geography
+    live: CountTable, cells: list[AggregateCell], geography: Geography
 ) -> CountTable:
     """Add frozen periods to a live table, shaped exactly as `count_observations` shapes a table.
 
@@ -196,11 +207,11 @@ class PurgeResult:
     observations: int  # deleted, or that would be deleted
     frozen: dict[str, tuple[str, ...]]  # newly frozen period labels by period kind
     aggregate_cells: int = 0  # frozen count cells written (supply and demand)
-    late: tuple[repository.LateObservations, ...] = field(default_factory=tuple)
+    late: tuple[LateObservations, ...] = field(default_factory=tuple)
     requests: int = 0  # buyers' ad sightings deleted, or that would be deleted
     reviews: int = 0  # review events deleted, or that would be deleted
     demand_frozen: dict[str, tuple[str, ...]] = field(default_factory=dict)  # newly frozen for the demand measures
-    demand_late: tuple[repository.LateObservations, ...] = field(default_factory=tuple)
+    demand_late: tuple[LateObservations, ...] = field(default_factory=tuple)
 
     @property
     def nothing_to_do(self) -> bool:
@@ -218,7 +229,7 @@ def _first_days_of(moments: Iterable[datetime]) -> dict[tuple[str, str], date]:
 
 def _first_days(store, cutoff: datetime, finished_by: datetime) -> dict[tuple[str, str], date]:
     """Per (period kind, label) holding counted observations a purge would delete: its first such day."""
-    return _first_days_of(repository.purgeable_observation_times(store, cutoff, finished_by=finished_by))
+    return _first_days_of(purgeable_observation_times(store, cutoff, finished_by=finished_by))
 
 
 def _to_freeze(first_day: dict[tuple[str, str], date], frozen_before: dict[str, set[str]]) -> list[tuple[str, str]]:
@@ -234,26 +245,26 @@ def _labels(todo: list[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
 
 def freeze_period(
     store, geography: Geography, period: str, day: date, finished_by: datetime
-) -> list[repository.AggregateCell]:
+) -> list[AggregateCell]:
     """Exact counts, at every level, of the whole period containing `day` (runs finished by `finished_by`)."""
     start, end = period_bounds(day, period)
     label = period_label(day, period)
     cells = []
     for level in LEVELS:
-        rows = repository.iter_observation_rows(store, since=start, until=end, finished_by=finished_by)
+        rows = iter_observation_rows(store, since=start, until=end, finished_by=finished_by)
         table = count_observations(rows, geography, level, period)
         cells += aggregate_cells(table, label, start, end)
     return cells
 
 
-def aggregate_cells(table: CountTable, label: str, start: datetime, end: datetime) -> list[repository.AggregateCell]:
+def aggregate_cells(table: CountTable, label: str, start: datetime, end: datetime) -> list[AggregateCell]:
     """The cells of one period's exact table (every measure, every row) as frozen counts."""
     cells = []
     for row in table.rows:
         if row.period != label:  # cannot happen: the bounds are the period's own
             raise ValueError(f"observation of {row.period} found inside {label}")
         for measure in table.measures:
-            cells.append(repository.AggregateCell(
+            cells.append(AggregateCell(
                 level=table.level,
                 period_kind=table.period,
                 period=label,
@@ -303,21 +314,21 @@ def purge(
     now = _aware(now) if now is not None else datetime.now(timezone.utc)
     cutoff = purge_cutoff(now, retention_days)
     snapshot = datetime.now(timezone.utc)  # runs finished by then are frozen and purged; later ones wait
-    pending = repository.count_purgeable_observations(store, cutoff, finished_by=snapshot)
+    pending = count_purgeable_observations(store, cutoff, finished_by=snapshot)
     first_day = _first_days(store, cutoff, snapshot) if pending else {}
-    frozen_before = {period: repository.frozen_periods(store, period, measures=MEASURES) for period in PERIODS}
+    frozen_before = {period: frozen_periods(store, period, measures=MEASURES) for period in PERIODS}
     todo = _to_freeze(first_day, frozen_before)
 
     demand_pending = demand_store.purgeable_demand(store, cutoff, finished_by=snapshot)
     demand_first = _first_days_of(demand_pending.moments)
     demand_measures = demand_analysis.DEMAND_MEASURES
-    demand_frozen_before = {period: repository.frozen_periods(store, period, measures=demand_measures)
+    demand_frozen_before = {period: frozen_periods(store, period, measures=demand_measures)
                             for period in PERIODS}
     demand_todo = _to_freeze(demand_first, demand_frozen_before)
 
     def result(deleted: int, written: int, requests: int, reviews: int) -> PurgeResult:
         return PurgeResult(cutoff, retention_days, dry_run, deleted, _labels(todo), written,
-                           tuple(repository.late_observations(store, measures=MEASURES)), requests, reviews,
+                           tuple(late_observations(store, measures=MEASURES)), requests, reviews,
                            _labels(demand_todo), tuple(demand_store.late_demand(store, demand_measures)))
 
     if dry_run or (not pending and not demand_pending.total):
@@ -334,7 +345,7 @@ def purge(
                                                          demand_first[(period, label)], snapshot)
     ]
     with store.session() as session:  # one transaction: the counts are stored before the rows go
-        written = repository.add_count_aggregates(session, cells, computed_at=snapshot, method=AGGREGATE_METHOD)
-        deleted = repository.purge_observations(session, cutoff, finished_by=snapshot) if pending else 0
+        written = add_count_aggregates(session, cells, computed_at=snapshot, method=AGGREGATE_METHOD)
+        deleted = purge_observations(session, cutoff, finished_by=snapshot) if pending else 0
         requests, reviews = demand_store.purge_demand(session, cutoff, finished_by=snapshot)
     return result(deleted, written, requests, reviews)

@@ -16,7 +16,7 @@ from sqlmodel import SQLModel
 import store.models  # noqa: F401  (registers the tables)
 from store import StoreError, open_store
 from store.db import current_revision, head_revision, make_engine, normalise_url, upgrade_database
-from store.repository import ensure_site, list_runs, start_run
+from store.runs import ensure_site, list_runs, start_run
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

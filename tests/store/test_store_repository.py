@@ -9,20 +9,9 @@ from sqlalchemy import func, select
 
 from store import Store, StoreError
 from store.models import CrawlRun, Observation, Site
-from store.repository import (
-    ABANDONED_NOTE,
-    ObservationRow,
-    add_observations,
-    database_size_bytes,
-    ensure_site,
-    finish_run,
-    get_run,
-    iter_observation_rows,
-    list_runs,
-    mark_abandoned_runs,
-    run_status_by_site,
-    start_run,
-)
+from store.observations import ObservationRow, add_observations, database_size_bytes, iter_observation_rows
+from store.run_health import run_status_by_site
+from store.runs import ABANDONED_NOTE, ensure_site, finish_run, get_run, list_runs, mark_abandoned_runs, start_run
 
 UTC = timezone.utc
 COUNTERS = {"pages": 3, "items": 2, "errors": 0, "parse_failures": 0, "listing_pages": 1}

@@ -13,31 +13,21 @@ from sqlalchemy import text
 from store import Store, StoreError, open_store
 from store.db import alembic_config, make_engine
 from store.models import Lease
-from store.repository import (
-    RUNNING,
-    USABLE_STATUSES,
+from store.leases import (
     LeaseHeld,
     acquire_lease,
-    add_observations,
-    fail_running_runs,
-    finish_run,
     get_lease,
-    get_run,
-    iter_observation_rows,
-    last_run_per_site,
     lease_holder_id,
     lease_is_live,
     list_leases,
     lock_sites,
-    observation_span,
-    record_health,
     release_lease,
     release_leases_of_process,
     renew_lease,
-    runs_started_since,
-    site_history,
-    start_run,
 )
+from store.observations import add_observations, iter_observation_rows, observation_span
+from store.run_health import record_health, runs_started_since, site_history
+from store.runs import RUNNING, USABLE_STATUSES, fail_running_runs, finish_run, get_run, last_run_per_site, start_run
 
 COUNTERS = {"pages": 10, "items": 8, "errors": 0, "parse_failures": 0, "listing_pages": 2}
 
