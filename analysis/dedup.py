@@ -20,7 +20,7 @@ is too short to tell adverts apart and never links across sites. Candidate pairs
 from locality-sensitive hashing (BANDS bands of BAND_SLOTS slots, exact on equal bands) and are then
 checked slot by slot, so the work grows with the number of similar pairs, not with its square.
 
-Everything here is a pure function of rows (repository.SignalRow or anything with the same
+Everything here is a pure function of rows (store.signals.SignalRow or anything with the same
 attributes), and nothing is reported per ad: advert ids feed counts and signals only.
 """
 from __future__ import annotations

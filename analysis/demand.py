@@ -23,7 +23,7 @@ from analysis.counts import LEVELS, CountRow, CountTable, cell_key, count_observ
 from analysis.periods import day_bounds, local_date, period_bounds, period_label
 from config.geo import Geography
 from store import demand as demand_store
-from store import repository
+from store.aggregates import AggregateCell
 
 DEMAND_MEASURES = ("demand_ads", "reviews", "unique_reviewers")
 DEMAND_SIGNAL_MEASURES = frozenset({"unique_reviewers"})
@@ -129,7 +129,7 @@ def load_published_demand(store, geography: Geography, level: str, period: str, 
 
 
 def freeze_demand_period(store, geography: Geography, period: str, day: date,
-                         finished_by: datetime) -> list[repository.AggregateCell]:
+                         finished_by: datetime) -> list[AggregateCell]:
     """Exact demand counts, at every level, of the whole period containing `day`, as frozen cells: buyers'
     ads of counted runs finished by `finished_by` and every review dated in the period — exactly what
     `load_demand_counts` counts for it."""

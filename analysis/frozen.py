@@ -17,12 +17,13 @@ from analysis.counts import (
 )
 from analysis.periods import local_date, period_label
 from config.geo import Geography
-from store import repository
+from store.aggregates import AggregateCell, frozen_periods, list_count_aggregates
+from store.observations import ObservationRow
 
 
 def outside_periods(
-    rows: Iterable[repository.ObservationRow], labels: set[str], period: str
-) -> Iterator[repository.ObservationRow]:
+    rows: Iterable[ObservationRow], labels: set[str], period: str
+) -> Iterator[ObservationRow]:
     """The observations whose period (of kind `period`) is not one of `labels`."""
     if not labels:
         yield from rows
@@ -38,15 +39,15 @@ def outside_periods(
 
 def frozen_labels(store, level: str, period: str, measures: tuple[str, ...] = MEASURES) -> set[str]:
     """Labels of the periods whose counts of `measures` (the supply side's by default) at `level` are frozen."""
-    return repository.frozen_periods(store, period, level, measures=measures)
+    return frozen_periods(store, period, level, measures=measures)
 
 
 def frozen_cells(
     store, level: str, period: str, start: datetime | None, end: datetime | None,
     measures: tuple[str, ...] = MEASURES,
-) -> list[repository.AggregateCell]:
+) -> list[AggregateCell]:
     """Frozen counts (of `measures`) of the periods that overlap the window [start, end)."""
-    return repository.list_count_aggregates(store, level, period, since=start, until=end, measures=measures)
+    return list_count_aggregates(store, level, period, since=start, until=end, measures=measures)
 
 
 def _zero_row(geography: Geography, level: str, label: str, code: str,
@@ -62,7 +63,7 @@ def _zero_row(geography: Geography, level: str, label: str, code: str,
 
 
 def _frozen_rows(
-    cells: list[repository.AggregateCell], geography: Geography, level: str,
+    cells: list[AggregateCell], geography: Geography, level: str,
     measures: tuple[str, ...] = MEASURES,
 ) -> dict[str, dict[str, CountRow]]:
     """Frozen cells as CountRows by period label and region code."""
@@ -86,7 +87,7 @@ def _frozen_rows(
 
 
 def merge_frozen(
-    live: CountTable, cells: list[repository.AggregateCell], geography: Geography
+    live: CountTable, cells: list[AggregateCell], geography: Geography
 ) -> CountTable:
     """Add frozen periods to a live table, shaped exactly as `count_observations` shapes a table.
 
@@ -120,14 +121,14 @@ def merge_frozen(
     return CountTable(level=live.level, period=live.period, measures=live.measures, rows=tuple(rows))
 
 
-def aggregate_cells(table: CountTable, label: str, start: datetime, end: datetime) -> list[repository.AggregateCell]:
+def aggregate_cells(table: CountTable, label: str, start: datetime, end: datetime) -> list[AggregateCell]:
     """The cells of one period's exact table (every measure, every row) as frozen counts."""
     cells = []
     for row in table.rows:
         if row.period != label:  # cannot happen: the bounds are the period's own
             raise ValueError(f"observation of {row.period} found inside {label}")
         for measure in table.measures:
-            cells.append(repository.AggregateCell(
+            cells.append(AggregateCell(
                 level=table.level,
                 period_kind=table.period,
                 period=label,

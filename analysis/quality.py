@@ -42,9 +42,9 @@ from analysis.trends import (
     yearly_change,
 )
 from config.geo import Geography
-from store import repository
 from store.columnar import observation_columns
-from store.repository import RunSummary
+from store.runs import RUNNING, USABLE_STATUSES, RunSummary, list_runs
+from store.runs import SUSPECT as SUSPECT_RUN  # the run status; SUSPECT below is a break label
 
 OUTAGE, PARTIAL, SUSPECT = "outage", "partial", "suspect"
 PAGES_DROP, ITEMS_DROP, PARSE_FAILURES, FILL_RATE = "pages_drop", "items_drop", "parse_failures", "fill_rate"
@@ -68,7 +68,7 @@ PARSE_FAILURE_MARGIN = 0.05  # the parse failure rate must exceed the recent med
 PARSE_FAILURE_FACTOR = 2.0  # … and be at least this many times it
 BASELINE_RUNS = 8
 MIN_BASELINE = 2
-COUNTED = frozenset(repository.USABLE_STATUSES)
+COUNTED = frozenset(USABLE_STATUSES)
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ def _run_breaks(run: RunSummary, label: str, history: list[RunSummary]) -> list[
         return found
     if run.status == "partial" or run.crawl_status == "partial":
         add(PARTIAL)
-    if run.status == repository.SUSPECT:
+    if run.status == SUSPECT_RUN:
         checks = ", ".join(str(check.get("check")) for check in (run.health or ()))
         add(SUSPECT, checks)
     baseline = history[-BASELINE_RUNS:]
@@ -143,7 +143,7 @@ def crawl_breaks(runs: Iterable[RunSummary], period: str) -> list[CrawlBreak]:
     """
     by_site: dict[str, list[RunSummary]] = defaultdict(list)
     for run in runs:
-        if run.status != repository.RUNNING:
+        if run.status != RUNNING:
             by_site[run.site].append(run)
     breaks: list[CrawlBreak] = []
     all_labels: set[str] = set()
@@ -325,10 +325,10 @@ def detect_market_changes(
 ) -> MarketReport:
     """Change points and anomalies of every series (riket, each region at `levels`, each site), labelled
     market change or data artefact, plus a data-artefact flag per scope and period that has a break."""
-    runs = repository.list_runs(store, last=None)
+    runs = list_runs(store, last=None)
     breaks = crawl_breaks(runs, period)
     by_period = breaks_by_period(breaks)
-    labels = sorted({period_label(local_date(r.observed_at), period) for r in runs if r.status != repository.RUNNING})
+    labels = sorted({period_label(local_date(r.observed_at), period) for r in runs if r.status != RUNNING})
     columns = observation_columns(store)
     prepared = Prepared(columns, geography)
     events: list[TrendEvent] = []
@@ -397,7 +397,7 @@ def estimate_region_trend(
     level, leaving out the periods with a crawl-quality break."""
     from analysis.queries import prepare_counts
 
-    runs = repository.list_runs(store, last=None)
+    runs = list_runs(store, last=None)
     by_period = breaks_by_period(crawl_breaks(runs, period))
     prepared = prepare_counts(store, geography, since, until)
     table = prepared.table(level, period, (measure,), cell_keys=False)

@@ -9,7 +9,7 @@ from analysis.counts import LEVELS, MEASURES, CountTable
 from analysis.engine import Prepared
 from analysis.periods import day_bounds
 from config.geo import Geography
-from store import repository
+from store.run_health import run_status_by_site
 from store.columnar import hour_of, observation_columns
 
 
@@ -118,7 +118,7 @@ def load_published(
 def load_coverage(store, since: date | None = None, until: date | None = None) -> list[Coverage]:
     start, end = day_bounds(since, until)
     by_site: dict[str, dict[str, int]] = {}
-    for entry in repository.run_status_by_site(store, since=start, until=end):
+    for entry in run_status_by_site(store, since=start, until=end):
         by_site.setdefault(entry.site, {})[entry.status] = entry.count
     return [
         Coverage(site, s.get("complete", 0), s.get("partial", 0), s.get("failed", 0), s.get("running", 0),

@@ -14,7 +14,18 @@ from analysis.periods import PERIODS, local_date, local_midnight, period_bounds,
 from config import clock
 from config.geo import Geography
 from store import demand as demand_store
-from store import repository
+from store.aggregates import (
+    AggregateCell,
+    LateObservations,
+    add_count_aggregates,
+    count_purgeable_observations,
+    frozen_periods,
+    late_observations,
+    list_count_aggregates,
+    purge_observations,
+    purgeable_observation_times,
+)
+from store.observations import ObservationRow, iter_observation_rows
 
 # Provenance stored with every frozen count: how the value was computed.
 AGGREGATE_METHOD = "exact-distinct-tokens-v1"
@@ -57,11 +68,11 @@ class PurgeResult:
     observations: int  # deleted, or that would be deleted
     frozen: dict[str, tuple[str, ...]]  # newly frozen period labels by period kind
     aggregate_cells: int = 0  # frozen count cells written (supply and demand)
-    late: tuple[repository.LateObservations, ...] = field(default_factory=tuple)
+    late: tuple[LateObservations, ...] = field(default_factory=tuple)
     requests: int = 0  # buyers' ad sightings deleted, or that would be deleted
     reviews: int = 0  # review events deleted, or that would be deleted
     demand_frozen: dict[str, tuple[str, ...]] = field(default_factory=dict)  # newly frozen for the demand measures
-    demand_late: tuple[repository.LateObservations, ...] = field(default_factory=tuple)
+    demand_late: tuple[LateObservations, ...] = field(default_factory=tuple)
 
     @property
     def nothing_to_do(self) -> bool:
@@ -79,7 +90,7 @@ def _first_days_of(moments: Iterable[datetime]) -> dict[tuple[str, str], date]:
 
 def _first_days(store, cutoff: datetime, finished_by: datetime) -> dict[tuple[str, str], date]:
     """Per (period kind, label) holding counted observations a purge would delete: its first such day."""
-    return _first_days_of(repository.purgeable_observation_times(store, cutoff, finished_by=finished_by))
+    return _first_days_of(purgeable_observation_times(store, cutoff, finished_by=finished_by))
 
 
 def _to_freeze(first_day: dict[tuple[str, str], date], frozen_before: dict[str, set[str]]) -> list[tuple[str, str]]:
@@ -95,13 +106,13 @@ def _labels(todo: list[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
 
 def freeze_period(
     store, geography: Geography, period: str, day: date, finished_by: datetime
-) -> list[repository.AggregateCell]:
+) -> list[AggregateCell]:
     """Exact counts, at every level, of the whole period containing `day` (runs finished by `finished_by`)."""
     start, end = period_bounds(day, period)
     label = period_label(day, period)
     cells = []
     for level in LEVELS:
-        rows = repository.iter_observation_rows(store, since=start, until=end, finished_by=finished_by)
+        rows = iter_observation_rows(store, since=start, until=end, finished_by=finished_by)
         table = count_observations(rows, geography, level, period)
         cells += aggregate_cells(table, label, start, end)
     return cells
@@ -143,21 +154,21 @@ def purge(
     now = _aware(now) if now is not None else clock.now()
     cutoff = purge_cutoff(now, retention_days)
     snapshot = datetime.now(timezone.utc)  # runs finished by then are frozen and purged; later ones wait
-    pending = repository.count_purgeable_observations(store, cutoff, finished_by=snapshot)
+    pending = count_purgeable_observations(store, cutoff, finished_by=snapshot)
     first_day = _first_days(store, cutoff, snapshot) if pending else {}
-    frozen_before = {period: repository.frozen_periods(store, period, measures=MEASURES) for period in PERIODS}
+    frozen_before = {period: frozen_periods(store, period, measures=MEASURES) for period in PERIODS}
     todo = _to_freeze(first_day, frozen_before)
 
     demand_pending = demand_store.purgeable_demand(store, cutoff, finished_by=snapshot)
     demand_first = _first_days_of(demand_pending.moments)
     demand_measures = demand_analysis.DEMAND_MEASURES
-    demand_frozen_before = {period: repository.frozen_periods(store, period, measures=demand_measures)
+    demand_frozen_before = {period: frozen_periods(store, period, measures=demand_measures)
                             for period in PERIODS}
     demand_todo = _to_freeze(demand_first, demand_frozen_before)
 
     def result(deleted: int, written: int, requests: int, reviews: int) -> PurgeResult:
         return PurgeResult(cutoff, retention_days, dry_run, deleted, _labels(todo), written,
-                           tuple(repository.late_observations(store, measures=MEASURES)), requests, reviews,
+                           tuple(late_observations(store, measures=MEASURES)), requests, reviews,
                            _labels(demand_todo), tuple(demand_store.late_demand(store, demand_measures)))
 
     if dry_run or (not pending and not demand_pending.total):
@@ -174,7 +185,7 @@ def purge(
                                                          demand_first[(period, label)], snapshot)
     ]
     with store.session() as session:  # one transaction: the counts are stored before the rows go
-        written = repository.add_count_aggregates(session, cells, computed_at=snapshot, method=AGGREGATE_METHOD)
-        deleted = repository.purge_observations(session, cutoff, finished_by=snapshot) if pending else 0
+        written = add_count_aggregates(session, cells, computed_at=snapshot, method=AGGREGATE_METHOD)
+        deleted = purge_observations(session, cutoff, finished_by=snapshot) if pending else 0
         requests, reviews = demand_store.purge_demand(session, cutoff, finished_by=snapshot)
     return result(deleted, written, requests, reviews)

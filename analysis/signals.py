@@ -33,7 +33,7 @@ from analysis.dedup import MIN_SHINGLES, AdvertClusters, advert_clusters, compon
 from analysis.periods import day_bounds, local_date, period_label
 from config.geo import Geography
 from parsers.sketches import SketchError, decode_sketch
-from store import repository
+from store.signals import SignalRow, iter_signal_rows
 
 TEMPLATE_MIN_SIMILARITY = 0.8
 MIN_NETWORK_PERSONS = 3
@@ -307,10 +307,10 @@ def cluster_size_table(signals: Signals, period: str) -> CountTable:
 
 # --- the store edge -----------------------------------------------------------------------------
 
-def load_signal_rows(store, since: date | None = None, until: date | None = None) -> list[repository.SignalRow]:
+def load_signal_rows(store, since: date | None = None, until: date | None = None) -> list[SignalRow]:
     """Observations of usable runs in a window of Swedish days, with their sketches and features."""
     start, end = day_bounds(since, until)
-    return list(repository.iter_signal_rows(store, since=start, until=end))
+    return list(iter_signal_rows(store, since=start, until=end))
 
 
 def load_signals(store, since: date | None = None, until: date | None = None) -> Signals:

@@ -44,7 +44,7 @@ from analysis.trends import (
 )
 from config import clock
 from config.geo import Geography
-from store import repository
+from store.runs import USABLE_STATUSES, list_runs
 from store.columnar import list_run_info
 
 SUPPLY_TREND_MEASURES = ("active_ads", "new_ads", "unique_profiles", "unique_phones")
@@ -130,7 +130,7 @@ def open_periods(labels: list[str], period: str, since: date | None, until: date
 def before_first_crawl(runs, labels: list[str], period: str, started: bool = True) -> set[str]:
     """The periods that ended before the first counted crawl and, with `started`, the one it began in when
     the crawl came after its first day (all of them when nothing was crawled)."""
-    days = [local_date(run.observed_at) for run in runs if run.status in repository.USABLE_STATUSES]
+    days = [local_date(run.observed_at) for run in runs if run.status in USABLE_STATUSES]
     if not days:
         return set(labels)
     first = min(days)
@@ -181,7 +181,7 @@ def load_trend_table(
                          for label in labels}
         parent_people = population(geography, parent[0], parent[1])
 
-    runs = repository.list_runs(store, last=None)
+    runs = list_runs(store, last=None)
     by_period = breaks_by_period(crawl_breaks(runs, period))
     cut = open_periods(labels, period, since, until)
     thin = thin_periods(occasions_by_period(runs, period))

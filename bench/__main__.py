@@ -22,7 +22,9 @@ from config.sites import load_site
 from sandbox.server import SandboxServer
 from parsers.pages import parse_detail
 from parsers.records import ObservedAd
-from store import open_store, repository
+from store import open_store
+from store.observations import add_observations
+from store.runs import finish_run, list_runs, start_run
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
 
@@ -101,7 +103,7 @@ def crawl_site(site: str, sandbox_url: str) -> tuple[float, int, PeakRss]:
     elapsed = time.perf_counter() - started
     if child.returncode != 0:
         raise SystemExit(f"bench: crawl of {site} failed: {stderr.decode(errors='replace').strip()}")
-    [run] = repository.list_runs(open_store(f"sqlite:///{home / 'lagesbild.db'}"))
+    [run] = list_runs(open_store(f"sqlite:///{home / 'lagesbild.db'}"))
     return elapsed, run.pages, rss
 
 
@@ -148,14 +150,14 @@ def synthetic_store(observations: int, days: int):
     start = datetime(2026, 1, 1, 3, tzinfo=timezone.utc)
     for day in range(days):
         observed_at = start + timedelta(days=day)
-        run_id = repository.start_run(store, "bench", "Bench", "v", "1", observed_at=observed_at)
+        run_id = start_run(store, "bench", "Bench", "v", "1", observed_at=observed_at)
         offset = (day * per_day // 10) % pool
         batch = [
             ObservedAd("bench", a, p, t, k, None if k else "none", "Kvinna", observed_at, None)
             for a, p, t, k in (ads[(offset + j) % pool] for j in range(per_day))
         ]
-        repository.add_observations(store, run_id, batch)
-        repository.finish_run(store, run_id, "complete", pages=1, items=len(batch), errors=0,
+        add_observations(store, run_id, batch)
+        finish_run(store, run_id, "complete", pages=1, items=len(batch), errors=0,
                               parse_failures=0, listing_pages=1, finish_reason="finished")
     return store, per_day * days
 

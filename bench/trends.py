@@ -22,7 +22,8 @@ from analysis.periods import PERIODS
 from analysis.trends import PERIODS_PER_YEAR, SEASON, anomalies, change_points, mann_kendall, theil_sen
 from config.geo import load_geography
 from parsers.records import CATEGORIES
-from store import open_store, repository
+from store import open_store
+from store.runs import ensure_site, finish_run, start_run
 from store.columnar import observation_columns
 
 SITES = ("alfa", "beta", "gamma")
@@ -42,7 +43,7 @@ def build_year(path: Path, days: int = 365, ads_per_day: int = 10_000, seed: int
     weights = np.array([geography.population[c] for c in codes], dtype=float)
     weights /= weights.sum()
     rng = np.random.default_rng(seed)
-    site_ids = {site: repository.ensure_site(store, site, site.title()) for site in SITES}
+    site_ids = {site: ensure_site(store, site, site.title()) for site in SITES}
     alive = np.arange(ads_per_day)
     born = ads_per_day
     place: dict[int, tuple] = {}
@@ -56,7 +57,7 @@ def build_year(path: Path, days: int = 365, ads_per_day: int = 10_000, seed: int
         dead = rng.random(alive.size) < 1 / 15
         alive = np.concatenate([alive[~dead], np.arange(born, born + int(dead.sum()))])
         born += int(dead.sum())
-        runs = {site: repository.start_run(store, site, site.title(), "v1", "p1", observed_at=when) for site in SITES}
+        runs = {site: start_run(store, site, site.title(), "v1", "p1", observed_at=when) for site in SITES}
         rows = []
         for ad in alive.tolist():
             facts = place.get(ad)
@@ -75,7 +76,7 @@ def build_year(path: Path, days: int = 365, ads_per_day: int = 10_000, seed: int
         sightings += len(rows)
         for site, run_id in runs.items():
             items = sum(1 for row in rows if row[0] == run_id)
-            repository.finish_run(store, run_id, "complete", pages=items // 20 + 1, items=items, errors=0,
+            finish_run(store, run_id, "complete", pages=items // 20 + 1, items=items, errors=0,
                                   parse_failures=0, listing_pages=items // 20 + 1, finish_reason="finished")
     raw.close()
     return store, sightings

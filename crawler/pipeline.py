@@ -7,7 +7,7 @@ import time
 from parsers.demand import ObservedRequest, ObservedReview
 from parsers.records import ObservedAd
 from store import demand as demand_store
-from store import repository
+from store.observations import add_observations
 
 logger = logging.getLogger(__name__)
 BATCH_SIZE = 500
@@ -55,7 +55,7 @@ class StorePipeline:
             return
         batch, self.buffer = self.buffer, []
         try:
-            self.stored += repository.add_observations(self.store, self.run_id, batch)
+            self.stored += add_observations(self.store, self.run_id, batch)
         except Exception as exc:  # the run is marked partial; the crawl goes on
             if self.stats is not None:
                 self.stats.inc_value("lagesbild/store_errors", len(batch))

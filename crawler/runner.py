@@ -253,9 +253,9 @@ def _holding_site_locks(function):
     def crawl_locked(sites, settings, store, *args, **kwargs):
         if store is None:  # a dry run stores nothing
             return function(sites, settings, store, *args, **kwargs)
-        from store import repository
+        from store.leases import lock_sites
 
-        locks = repository.lock_sites(store, [site.name for site in sites], ttl_s=settings.lease_ttl_s)
+        locks = lock_sites(store, [site.name for site in sites], ttl_s=settings.lease_ttl_s)
         try:
             return function(sites, settings, store, *args, **kwargs)
         finally:
@@ -345,12 +345,12 @@ def run_crawl_series(
 
 
 def _start_run(store, site: SiteConfig, observed_at: datetime, key_period: str) -> int | None:
-    from store import repository
+    from store.runs import mark_abandoned_runs, start_run
 
     if store is None:
         return None
-    repository.mark_abandoned_runs(store, site.name)
-    return repository.start_run(
+    mark_abandoned_runs(store, site.name)
+    return start_run(
         store, site.name, site.display_name, site.config_version,
         parser_for(site).version, observed_at=observed_at, key_period=key_period,
     )
@@ -358,13 +358,13 @@ def _start_run(store, site: SiteConfig, observed_at: datetime, key_period: str) 
 
 def _settle(crawl: _SiteCrawl, store) -> RunOutcome:
     """The crawl's outcome; a crawler that never closed normally (startup failure) is a failed run."""
-    from store import repository
+    from store.runs import finish_run
 
     if crawl.outcome is None:
         crawl.outcome = RunOutcome(crawl.site.name, crawl.run_id, "failed", 0, 0, 1, 0, 0, None,
                                    "the crawl could not start; see the crawl log")
         if store is not None and crawl.run_id is not None:
-            repository.finish_run(store, crawl.run_id, "failed", pages=0, items=0, errors=1,
+            finish_run(store, crawl.run_id, "failed", pages=0, items=0, errors=1,
                                   parse_failures=0, listing_pages=0, finish_reason=None,
                                   note=crawl.outcome.note)
     return crawl.outcome
@@ -390,7 +390,8 @@ def fill_rates(site: SiteConfig, stats: dict) -> dict[str, float]:
 
 def _connect(crawler, crawl: _SiteCrawl, store, progress: ProgressCallback | None,
              anonymiser: Anonymiser, observed_at: datetime) -> None:
-    from store import repository
+    from store.places import add_unresolved_places
+    from store.runs import finish_run
 
     name = crawl.site.name
 
@@ -417,9 +418,9 @@ def _connect(crawler, crawl: _SiteCrawl, store, progress: ProgressCallback | Non
         )
         unresolved = anonymiser.take_unresolved(name)
         if store is not None and crawl.run_id is not None:
-            repository.add_unresolved_places(store, name, unresolved, observed_at)
+            add_unresolved_places(store, name, unresolved, observed_at)
             outcome = crawl.outcome
-            repository.finish_run(
+            finish_run(
                 store, crawl.run_id, status, pages=outcome.pages, items=outcome.items,
                 errors=outcome.errors, parse_failures=outcome.parse_failures,
                 listing_pages=outcome.listing_pages, finish_reason=reason, note=note,

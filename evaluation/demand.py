@@ -30,7 +30,7 @@ from sandbox.demand import REVIEW_VISIBLE_DAYS, Demand
 from sandbox.weeks import week_of
 from store import demand as demand_store
 from store.models import Observation
-from store.repository import get_run
+from store.runs import get_run
 
 OFFER_REQUEST_MIN_ACCURACY = 0.97
 REVIEWS_RIKET_LIMIT = 0.02

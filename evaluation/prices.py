@@ -19,7 +19,7 @@ from analysis.prices import load_price_table
 from config.geo import Geography
 from config.settings import Settings
 from evaluation.series import SeriesPlan
-from store.repository import USABLE_STATUSES, get_run
+from store.runs import USABLE_STATUSES, get_run
 
 
 def truth_prices_by_month(plan: SeriesPlan, run_ids: list[list[dict[str, Any]]], store) -> dict[str, list[int]]:

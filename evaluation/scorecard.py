@@ -31,7 +31,7 @@ from evaluation.signals import score_signals
 from evaluation.trends import LongSeries, score_long_series, trend_failures
 from sandbox.weeks import week_of
 from store.models import Observation
-from store.repository import get_run
+from store.runs import get_run
 
 FLAGGED_STATUSES = frozenset({"failed", "partial", "suspect"})
 

@@ -24,8 +24,8 @@ from evaluation.compare import tokeniser_for
 from evaluation.series import SeriesPlan
 from evaluation.trends import regional_trends, score_trend_estimates
 from sandbox.weeks import week_of
-from store import repository
-from store.repository import get_run
+from store.runs import get_run
+from store.signals import iter_signal_rows
 
 FLOW_LEVEL = "polisregion"
 DEDUP_PERIODS = ("week", "month")
@@ -101,7 +101,7 @@ def score_signals(plan: SeriesPlan, run_ids, store, settings: Settings, geograph
     if not compared:
         return {}
     moments = {(run.site, run.observed_at) for _, run in compared}
-    stored = [row for row in repository.iter_signal_rows(store, statuses=("complete", "partial", "suspect"))
+    stored = [row for row in iter_signal_rows(store, statuses=("complete", "partial", "suspect"))
               if (row.site, row.observed_at) in moments]
     truth = _truth_rows(plan, compared, settings)
     truth_by_token = {row.ad_token: row for row in truth}

@@ -27,7 +27,9 @@ from parsers.records import ObservedAd
 from sandbox.model import PlantedTrend, SimulationConfig
 from sandbox.simulation import Simulation
 from sandbox.weeks import occasion, recent_occasions
-from store import open_store, repository
+from store import open_store
+from store.observations import add_observations
+from store.runs import finish_run, start_run
 
 LONG_SERIES_WEEKS = 104
 LONG_SERIES_SCALE = 20.0
@@ -95,9 +97,9 @@ def write_long_series(store, series: LongSeries, now: datetime = LONG_SERIES_END
                 posted_at=ad.posted_at,
             ))
         for site, observations in sorted(by_site.items()):
-            run_id = repository.start_run(store, site, site.title(), "long-series", "long-series", observed_at=moment)
-            stored = repository.add_observations(store, run_id, observations)
-            repository.finish_run(store, run_id, "complete", pages=1, items=stored, errors=0, parse_failures=0,
+            run_id = start_run(store, site, site.title(), "long-series", "long-series", observed_at=moment)
+            stored = add_observations(store, run_id, observations)
+            finish_run(store, run_id, "complete", pages=1, items=stored, errors=0, parse_failures=0,
                                   listing_pages=1, finish_reason="finished")
     return simulation
 

@@ -7,7 +7,7 @@ A run is compared with the site's recent complete and partial runs (the baseline
 - request errors plus parse failures above a share of the pages fetched;
 - a finish reason other than "finished".
 
-A complete or partial run that fails a check becomes `suspect` (store.repository.record_health);
+A complete or partial run that fails a check becomes `suspect` (store.run_health.record_health);
 a failed run stays failed. Failed checks are stored as small dicts of names and numbers only.
 """
 from __future__ import annotations
@@ -17,8 +17,9 @@ from statistics import median
 from typing import Any
 
 from config.settings import Settings
-from store import repository
-from store.repository import RunSummary
+from store.errors import StoreError
+from store.run_health import record_health, site_history
+from store.runs import SUSPECT, RunSummary, get_run
 
 # A field must have been found on at least this share of pages in the baseline to count as collapsed.
 MIN_BASELINE_FILL = 0.2
@@ -40,7 +41,7 @@ class Review:
 
     @property
     def needs_alert(self) -> bool:
-        return self.run.status in ("failed", repository.SUSPECT)
+        return self.run.status in ("failed", SUSPECT)
 
 
 def parsed_pages(run: RunSummary) -> int:
@@ -100,18 +101,18 @@ def evaluate(run: RunSummary, history: list[RunSummary], settings: Settings) -> 
 
 def history_for(store, run: RunSummary, settings: Settings) -> list[RunSummary]:
     """The baseline: the site's newest complete/partial runs before `run` (suspect runs are left out)."""
-    return repository.site_history(store, run.site, before_run_id=run.id, last=settings.health_history_runs)
+    return site_history(store, run.site, before_run_id=run.id, last=settings.health_history_runs)
 
 
 def review_run(store, settings: Settings, run_id: int) -> Review:
     """Check one finished run, store the result (marking it suspect when needed) and return it."""
-    run = repository.get_run(store, run_id)
+    run = get_run(store, run_id)
     if run is None:
-        raise repository.StoreError(f"crawl run {run_id} does not exist")
+        raise StoreError(f"crawl run {run_id} does not exist")
     history = history_for(store, run, settings)
     failed = evaluate(run, history, settings)
-    repository.record_health(store, run_id, failed)
-    after = repository.get_run(store, run_id)
+    record_health(store, run_id, failed)
+    after = get_run(store, run_id)
     assert after is not None
     return Review(after, tuple(failed), len(history))
 

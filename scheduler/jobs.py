@@ -25,7 +25,10 @@ from config import clock
 from config.settings import Settings, load_settings, load_settings_geography
 from config.sites import SiteConfig, load_sites
 from scheduler import alerts, child
-from store import open_store, repository
+from store import open_store
+from store.leases import crawl_lock_name, get_lease, lease_is_live, release_leases_of_process
+from store.run_health import runs_started_since
+from store.runs import RUNNING, USABLE_STATUSES, RunSummary, fail_running_runs
 from web.files import write_protected_file
 
 logger = logging.getLogger(__name__)
@@ -39,11 +42,11 @@ class CrawlReport:
     site: str
     skipped: str | None = None  # why no crawl process was started
     process: child.ChildResult | None = None
-    runs: tuple[repository.RunSummary, ...] = ()
+    runs: tuple[RunSummary, ...] = ()
 
     @property
     def usable(self) -> bool:
-        return any(run.status in repository.USABLE_STATUSES for run in self.runs)
+        return any(run.status in USABLE_STATUSES for run in self.runs)
 
 
 def crawl_site(site: str) -> list[CrawlReport]:
@@ -82,21 +85,21 @@ def crawl_sites(names: list[str] | None) -> list[CrawlReport]:
 
 def supervise_crawl(site: SiteConfig, settings: Settings, store) -> CrawlReport:
     """Run one site's crawl process and settle what it leaves behind."""
-    lock = repository.get_lease(store, repository.crawl_lock_name(site.name))
-    if lock is not None and repository.lease_is_live(lock):
+    lock = get_lease(store, crawl_lock_name(site.name))
+    if lock is not None and lease_is_live(lock):
         reason = f"{site.name} is already being crawled by {lock.holder}"
         logger.info("skipped: %s", reason)
         return CrawlReport(site.name, skipped=reason)
     result = child.run_crawl_process(site, settings)
-    freed = repository.release_leases_of_process(store, socket.gethostname()[:80], result.pid)
+    freed = release_leases_of_process(store, socket.gethostname()[:80], result.pid)
     if result.abnormal:
-        failed = repository.fail_running_runs(store, site.name, result.started_at, result.describe())
+        failed = fail_running_runs(store, site.name, result.started_at, result.describe())
         if failed or not result.shutdown:
             logger.error("%s: %s; runs marked failed: %s", site.name, result.describe(), failed or "none")
     elif freed:
         logger.warning("%s: the crawl process left its lock behind: %s", site.name, ", ".join(freed))
-    runs = repository.runs_started_since(store, site.name, result.started_at)
-    unchecked = [run.id for run in runs if run.health is None and run.status != repository.RUNNING]
+    runs = runs_started_since(store, site.name, result.started_at)
+    unchecked = [run.id for run in runs if run.health is None and run.status != RUNNING]
     alerts.review_and_alert(store, settings, unchecked)  # the child checks its own runs unless it was killed
     if not runs and result.shutdown:
         logger.info("%s: crawl process stopped before its run started (scheduler shutting down)", site.name)
@@ -104,7 +107,7 @@ def supervise_crawl(site: SiteConfig, settings: Settings, store) -> CrawlReport:
         alerts.deliver(settings, alerts.Alert(
             "crawl_process_failed", f"lagesbild: genomsökningen av {site.name} kunde inte starta",
             tuple(line for line in (result.describe(), result.last_error) if line), site=site.name))
-    runs = repository.runs_started_since(store, site.name, result.started_at)
+    runs = runs_started_since(store, site.name, result.started_at)
     return CrawlReport(site.name, process=result, runs=tuple(runs))
 
 

@@ -1,6 +1,6 @@
 """The scheduler process: exactly one per database, in the foreground, stopped cleanly by SIGTERM or SIGINT.
 
-One scheduler per database is enforced by the `scheduler` lease (store.repository): a row with the
+One scheduler per database is enforced by the `scheduler` lease (store.leases): a row with the
 holder and an expiry, renewed every lease_ttl_s / 3 seconds. A second scheduler refuses to start
 while the lease is live; a lease whose holder died expires (or, on the same host, is taken over at
 once). On shutdown, running crawl processes get SIGTERM (their runs end partial), then SIGKILL.
@@ -19,7 +19,8 @@ from config.settings import Settings
 from crawler.logredact import RedactingFilter
 from scheduler import alerts, child
 from scheduler.schedules import POLL_S, list_jobs, new_scheduler
-from store import open_store, repository
+from store import open_store
+from store.leases import HeldLeases, LeaseHeld, LeaseInfo, get_lease, lease_is_live
 
 logger = logging.getLogger(__name__)
 LEASE_NAME = "scheduler"
@@ -29,10 +30,10 @@ class SchedulerRunning(Exception):
     """Another scheduler holds this database's lease."""
 
 
-def scheduler_lease(store) -> repository.LeaseInfo | None:
+def scheduler_lease(store) -> LeaseInfo | None:
     """The live scheduler lease of this database, or None when no scheduler runs."""
-    lease = repository.get_lease(store, LEASE_NAME)
-    return lease if lease is not None and repository.lease_is_live(lease) else None
+    lease = get_lease(store, LEASE_NAME)
+    return lease if lease is not None and lease_is_live(lease) else None
 
 
 def _on_event(settings: Settings):
@@ -60,10 +61,10 @@ def run_scheduler(settings: Settings, *, stop: threading.Event | None = None,
         lost.set()
         stop.set()
 
-    lease = repository.HeldLeases(store, [LEASE_NAME], ttl_s=settings.lease_ttl_s, on_lost=lease_lost)
+    lease = HeldLeases(store, [LEASE_NAME], ttl_s=settings.lease_ttl_s, on_lost=lease_lost)
     try:
         lease.acquire()
-    except repository.LeaseHeld as exc:
+    except LeaseHeld as exc:
         store.close()
         raise SchedulerRunning(
             f"another scheduler is already running on this database ({exc.lease.holder}, "

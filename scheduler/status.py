@@ -13,7 +13,10 @@ from config.sites import load_sites
 from crawler.keys import KeyRing
 from scheduler import schedules
 from scheduler.service import scheduler_lease
-from store import open_store, repository
+from store import open_store
+from store.aggregates import frozen_periods
+from store.observations import database_size_bytes, observation_span
+from store.runs import last_run_per_site
 from store.db import describe_url
 
 
@@ -51,10 +54,10 @@ class SystemStatus:
 def system_status(settings: Settings, now: datetime) -> SystemStatus:
     sites = load_sites(settings.sites_dir)
     with open_store(settings.resolved_database_url) as store:
-        last_runs = repository.last_run_per_site(store)
-        size = repository.database_size_bytes(store)
-        first, last, observations = repository.observation_span(store)
-        frozen = repository.frozen_periods(store, "month")
+        last_runs = last_run_per_site(store)
+        size = database_size_bytes(store)
+        first, last, observations = observation_span(store)
+        frozen = frozen_periods(store, "month")
         lease = scheduler_lease(store)
     with schedules.schedule_book(settings) as book:
         jobs = schedules.list_jobs(book)

@@ -24,7 +24,7 @@ from store.models import (
     to_naive_utc,
     utcnow,
 )
-from store.repository import StoreOrSession, _check_text, _session
+from store.session import StoreOrSession, check_text, session_scope
 
 
 class UserExists(StoreError):
@@ -59,10 +59,10 @@ def _user(row: AppUser) -> UserRecord:
 
 def add_user(target: StoreOrSession, username: str, password_hash: str, role: str) -> UserRecord:
     """Register a user; a name already taken raises UserExists."""
-    _check_text("user name", username, USERNAME_LEN, required=True)
-    _check_text("password hash", password_hash, PASSWORD_HASH_LEN, required=True)
-    _check_text("role", role, ROLE_LEN, required=True)
-    with _session(target) as session:
+    check_text("user name", username, USERNAME_LEN, required=True)
+    check_text("password hash", password_hash, PASSWORD_HASH_LEN, required=True)
+    check_text("role", role, ROLE_LEN, required=True)
+    with session_scope(target) as session:
         if session.exec(select(AppUser).where(AppUser.username == username)).scalar_one_or_none():
             raise UserExists(f"user {username!r} already exists")
         row = AppUser(username=username, password_hash=password_hash, role=role, created_at=utcnow())
@@ -72,27 +72,27 @@ def add_user(target: StoreOrSession, username: str, password_hash: str, role: st
 
 
 def get_user(target: StoreOrSession, username: str) -> UserRecord | None:
-    with _session(target) as session:
+    with session_scope(target) as session:
         row = session.exec(select(AppUser).where(AppUser.username == username)).scalar_one_or_none()
         return None if row is None else _user(row)
 
 
 def list_users(target: StoreOrSession) -> list[UserRecord]:
-    with _session(target) as session:
+    with session_scope(target) as session:
         return [_user(row) for row in session.exec(select(AppUser).order_by(AppUser.username)).scalars()]
 
 
 def remove_user(target: StoreOrSession, username: str) -> bool:
     """Delete a user; False when there was none. Audit events keep the name they were recorded with."""
-    with _session(target) as session:
+    with session_scope(target) as session:
         result = session.exec(delete(AppUser).where(AppUser.username == username))
         return bool(result.rowcount)
 
 
 def set_password_hash(target: StoreOrSession, username: str, password_hash: str) -> None:
     """Replace a user's hash (argon2 parameters were upgraded, or a new password)."""
-    _check_text("password hash", password_hash, PASSWORD_HASH_LEN, required=True)
-    with _session(target) as session:
+    check_text("password hash", password_hash, PASSWORD_HASH_LEN, required=True)
+    with session_scope(target) as session:
         row = session.exec(select(AppUser).where(AppUser.username == username)).scalar_one_or_none()
         if row is not None:
             row.password_hash = password_hash
@@ -100,7 +100,7 @@ def set_password_hash(target: StoreOrSession, username: str, password_hash: str)
 
 
 def record_login(target: StoreOrSession, username: str, at: datetime | None = None) -> None:
-    with _session(target) as session:
+    with session_scope(target) as session:
         row = session.exec(select(AppUser).where(AppUser.username == username)).scalar_one_or_none()
         if row is not None:
             row.last_login_at = to_naive_utc(at) if at else utcnow()
@@ -110,13 +110,13 @@ def record_login(target: StoreOrSession, username: str, at: datetime | None = No
 def add_audit_event(target: StoreOrSession, username: str, role: str, channel: str, action: str,
                     detail: str, at: datetime | None = None) -> int:
     """Append one audit event; the detail is cut to the column size."""
-    _check_text("user name", username, USERNAME_LEN, required=True)
-    _check_text("role", role, ROLE_LEN, required=True)
-    _check_text("channel", channel, AUDIT_CHANNEL_LEN, required=True)
-    _check_text("action", action, AUDIT_ACTION_LEN, required=True)
+    check_text("user name", username, USERNAME_LEN, required=True)
+    check_text("role", role, ROLE_LEN, required=True)
+    check_text("channel", channel, AUDIT_CHANNEL_LEN, required=True)
+    check_text("action", action, AUDIT_ACTION_LEN, required=True)
     row = AuditEvent(at=to_naive_utc(at) if at else utcnow(), username=username, role=role, channel=channel,
                      action=action, detail=detail[:AUDIT_DETAIL_LEN])
-    with _session(target) as session:
+    with session_scope(target) as session:
         session.add(row)
         session.flush()
         assert row.id is not None
@@ -128,6 +128,6 @@ def list_audit_events(target: StoreOrSession, last: int | None = 100) -> list[Au
     statement = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     if last is not None:
         statement = statement.limit(last)
-    with _session(target) as session:
+    with session_scope(target) as session:
         return [AuditRecord(r.id, r.at, r.username, r.role, r.channel, r.action, r.detail)
                 for r in session.exec(statement).scalars()]

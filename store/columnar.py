@@ -28,7 +28,8 @@ from sqlmodel import Session
 
 from parsers.records import CATEGORIES
 from store.models import CrawlRun, Observation, Site, to_naive_utc
-from store.repository import USABLE_STATUSES, StoreOrSession, _session
+from store.runs import USABLE_STATUSES
+from store.session import StoreOrSession, session_scope
 
 TOKEN_WIDTH = 64
 _HOUR_WIDTH = 13  # 'YYYY-MM-DD HH'
@@ -99,7 +100,7 @@ def list_run_info(target: StoreOrSession) -> dict[int, RunInfo]:
     statement = select(CrawlRun.id, Site.name, CrawlRun.status, CrawlRun.observed_at, CrawlRun.finished_at).join(
         Site, Site.id == CrawlRun.site_id
     )
-    with _session(target) as session:
+    with session_scope(target) as session:
         return {row[0]: RunInfo(*row) for row in session.exec(statement).all()}
 
 
@@ -486,7 +487,7 @@ def _read_rows(target: StoreOrSession) -> ObservationColumns:
     categories = _Codes({name: i for i, name in enumerate(CATEGORIES)})
     run, hour, ad, profile, phone, kommun, category = [], [], [], [], [], [], []
     epoch = datetime(1970, 1, 1)
-    with _session(target) as session:
+    with session_scope(target) as session:
         for run_id, ad_token, profile_token, phone_token, kommun_code, cat, observed_at in session.exec(statement):
             run.append(run_id)
             h = hours_.get(observed_at)

@@ -1,6 +1,6 @@
 """Store functions of the demand side (issue 9): buyers' ads and buyer review events.
 
-Like store.repository, every function takes a Store or an open Session. Only keyed tokens, kommun
+Like the other store modules, every function takes a Store or an open Session. Only keyed tokens, kommun
 codes and times are stored; review events are stored once per (site, review token), however many
 crawls see the review.
 """
@@ -24,17 +24,15 @@ from store.models import (
     Site,
     to_naive_utc,
 )
-from store.repository import (
-    RUNNING,
-    USABLE_STATUSES,
-    LateObservations,
+from store.aggregates import LateObservations, frozen_period_spans
+from store.runs import RUNNING, USABLE_STATUSES
+from store.session import (
     StoreOrSession,
-    _check_text,
-    _insert_ignoring,
-    _optional_utc,
-    _session,
+    check_text,
+    insert_ignoring,
     observed_between,
-    frozen_period_spans,
+    optional_utc,
+    session_scope,
 )
 
 
@@ -67,8 +65,8 @@ def _run_site(session, run_id: int) -> Site:
 
 
 def _check_place(kommun_code: str | None, reason: str | None) -> None:
-    _check_text("kommun_code", kommun_code, KOMMUN_CODE_LEN)
-    _check_text("unresolved_reason", reason, UNRESOLVED_REASON_LEN)
+    check_text("kommun_code", kommun_code, KOMMUN_CODE_LEN)
+    check_text("unresolved_reason", reason, UNRESOLVED_REASON_LEN)
 
 
 def _count(session, table, column, value) -> int:
@@ -77,48 +75,48 @@ def _count(session, table, column, value) -> int:
 
 def add_request_observations(target: StoreOrSession, run_id: int, requests: Iterable[ObservedRequest]) -> int:
     """Store a run's sightings of buyers' ads; return how many rows were new (repeats in a run are skipped)."""
-    with _session(target) as session:
+    with session_scope(target) as session:
         site = _run_site(session, run_id)
         rows: dict[str, dict[str, Any]] = {}
         for item in requests:
             if item.site != site.name:
                 raise StoreError(f"a buyer's ad of site {item.site!r} cannot go into run {run_id} of {site.name!r}")
-            _check_text("ad_token", item.ad_token, TOKEN_LEN, required=True)
+            check_text("ad_token", item.ad_token, TOKEN_LEN, required=True)
             _check_place(item.kommun_code, item.unresolved_reason)
             rows.setdefault(item.ad_token, {
                 "run_id": run_id, "site_id": site.id, "ad_token": item.ad_token, "kommun_code": item.kommun_code,
                 "unresolved_reason": item.unresolved_reason, "observed_at": to_naive_utc(item.observed_at),
-                "posted_at": _optional_utc(item.posted_at),
+                "posted_at": optional_utc(item.posted_at),
             })
         if not rows:
             return 0
         before = _count(session, RequestObservation, RequestObservation.run_id, run_id)
-        session.exec(_insert_ignoring(session, RequestObservation.__table__, ["run_id", "ad_token"]),
+        session.exec(insert_ignoring(session, RequestObservation.__table__, ["run_id", "ad_token"]),
                      params=list(rows.values()))
         return _count(session, RequestObservation, RequestObservation.run_id, run_id) - before
 
 
 def add_review_events(target: StoreOrSession, run_id: int, reviews: Iterable[ObservedReview]) -> int:
     """Store review events not stored before for the run's site; return how many were new."""
-    with _session(target) as session:
+    with session_scope(target) as session:
         site = _run_site(session, run_id)
         rows: dict[str, dict[str, Any]] = {}
         for item in reviews:
             if item.site != site.name:
                 raise StoreError(f"a review of site {item.site!r} cannot go into run {run_id} of {site.name!r}")
             for name in ("review_token", "reviewer_token", "profile_token"):
-                _check_text(name, getattr(item, name), TOKEN_LEN, required=name == "review_token")
+                check_text(name, getattr(item, name), TOKEN_LEN, required=name == "review_token")
             _check_place(item.kommun_code, item.unresolved_reason)
             rows.setdefault(item.review_token, {
                 "site_id": site.id, "run_id": run_id, "review_token": item.review_token,
                 "reviewer_token": item.reviewer_token, "profile_token": item.profile_token,
                 "kommun_code": item.kommun_code, "unresolved_reason": item.unresolved_reason,
-                "reviewed_at": _optional_utc(item.reviewed_at), "observed_at": to_naive_utc(item.observed_at),
+                "reviewed_at": optional_utc(item.reviewed_at), "observed_at": to_naive_utc(item.observed_at),
             })
         if not rows:
             return 0
         before = _count(session, ReviewEvent, ReviewEvent.site_id, site.id)
-        session.exec(_insert_ignoring(session, ReviewEvent.__table__, ["site_id", "review_token"]),
+        session.exec(insert_ignoring(session, ReviewEvent.__table__, ["site_id", "review_token"]),
                      params=list(rows.values()))
         return _count(session, ReviewEvent, ReviewEvent.site_id, site.id) - before
 
@@ -150,7 +148,7 @@ def iter_request_rows(target: StoreOrSession, *, since: datetime | None = None, 
     if finished_by is not None:
         statement = statement.where(RequestObservation.run_id.in_(_finished_runs(finished_by)))
     statement = observed_between(statement, RequestObservation.observed_at, since, until)
-    with _session(target) as session:
+    with session_scope(target) as session:
         for row in session.exec(statement):
             yield RequestRow(*row)
 
@@ -173,7 +171,7 @@ def iter_review_rows(target: StoreOrSession, *, since: datetime | None = None,
         statement = statement.where(when >= to_naive_utc(since))
     if until is not None:
         statement = statement.where(when < to_naive_utc(until))
-    with _session(target) as session:
+    with session_scope(target) as session:
         for row in session.exec(statement):
             yield ReviewRow(*row)
 
@@ -206,7 +204,7 @@ def purgeable_demand(target: StoreOrSession, before: datetime, *, finished_by: d
                      statuses: Iterable[str] = USABLE_STATUSES) -> PurgeableDemand:
     """Rows `purge_demand` would delete, and the distinct moments of those that are counted (sightings of
     runs in `statuses`, every review), so that their periods can be frozen first."""
-    with _session(target) as session:
+    with session_scope(target) as session:
         requests = session.exec(select(func.count()).select_from(RequestObservation)
                                 .where(_purgeable_requests(before, finished_by))).scalar_one()
         reviews = session.exec(select(func.count()).select_from(ReviewEvent)
@@ -229,7 +227,7 @@ def purge_demand(target: StoreOrSession, before: datetime, *,
     `finished_by`, finished after it) are kept. Callers freeze the affected periods first
     (analysis.retention.purge).
     """
-    with _session(target) as session:
+    with session_scope(target) as session:
         requests = session.exec(
             delete(RequestObservation).where(_purgeable_requests(before, finished_by))
             .execution_options(synchronize_session=False)).rowcount
@@ -245,7 +243,7 @@ def late_demand(target: StoreOrSession, measures: Iterable[str]) -> list[LateObs
     periods = frozen_period_spans(measures)
     inside = (lambda moment: and_(moment >= periods.c.period_start, moment < periods.c.period_end))
     late: dict[tuple[str, str], int] = {}
-    with _session(target) as session:
+    with session_scope(target) as session:
         requests = (
             select(periods.c.period_kind, periods.c.period, func.count(RequestObservation.id))
             .select_from(RequestObservation)

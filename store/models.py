@@ -12,7 +12,7 @@ from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, Text, U
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-# Column sizes; the repository checks them too, because SQLite does not.
+# Column sizes; the store modules check them too (store.session.check_text), because SQLite does not.
 SITE_NAME_LEN = 40
 DISPLAY_NAME_LEN = 100
 STATUS_LEN = 16

@@ -12,7 +12,8 @@ from typing import NamedTuple
 from sqlalchemy import select
 
 from store.models import CrawlRun, Observation
-from store.repository import _STREAM_CHUNK, USABLE_STATUSES, StoreOrSession, _session, observed_between
+from store.runs import USABLE_STATUSES
+from store.session import STREAM_CHUNK, StoreOrSession, observed_between, session_scope
 
 
 class PriceRow(NamedTuple):
@@ -37,9 +38,9 @@ def iter_price_rows(
         .join(CrawlRun, CrawlRun.id == Observation.run_id)
         .where(CrawlRun.status.in_(tuple(statuses)), Observation.price_per_hour.is_not(None))
         .order_by(Observation.observed_at, Observation.id)
-        .execution_options(yield_per=_STREAM_CHUNK)
+        .execution_options(yield_per=STREAM_CHUNK)
     )
     statement = observed_between(statement, Observation.observed_at, since, until)
-    with _session(target) as session:
+    with session_scope(target) as session:
         for row in session.exec(statement):
             yield PriceRow(*row)

@@ -133,7 +133,7 @@ def test_no_circle_of_imports():
 
 def test_checkers_see_a_violation_and_a_circle(tmp_path):
     bad = tmp_path / "bad.py"
-    bad.write_text("from store import repository\nimport crawler.spider\n"
+    bad.write_text("from store import runs\nimport crawler.spider\n"
                    "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import web.app\n")
     assert imported_packages(bad) >= {"store", "crawler"} and "web" not in imported_packages(bad)
     assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]

@@ -103,7 +103,7 @@ def period_quality(runs: Iterable, period_kind: str, today: date | None = None,
                    extra: Mapping[str, Iterable[Badge]] | None = None) -> dict[str, PeriodQuality]:
     """Quality of every period (of kind `period_kind`) that had a crawl run, keyed by label.
 
-    `runs` are store.repository.RunSummary-like objects (site, status, observed_at); `extra` adds badges
+    `runs` are store.runs.RunSummary-like objects (site, status, observed_at); `extra` adds badges
     from analysis (e.g. change points flagged as data artefacts) per period.
     """
     by_period: dict[str, list] = defaultdict(list)

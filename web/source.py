@@ -24,7 +24,7 @@ from analysis.queries import load_published_family, prepare_counts
 from analysis.signals import analyse as analyse_signals
 from analysis.signals import load_signal_rows, protect_cluster_sizes, protect_signals
 from config.geo import Geography
-from store import repository
+from store.runs import list_runs
 from web.exports import ExportContext
 from store.columnar import list_run_info
 from web.quality import LOW_COMPLETENESS, PeriodQuality, break_badges, export_context, period_quality
@@ -66,7 +66,7 @@ class PublishedSource:
         now = time.monotonic()
         if self._runs is not None and now - self._checked_at < self.recheck_s:
             return
-        runs = repository.list_runs(self.store, last=None)
+        runs = list_runs(self.store, last=None)
         fingerprint = tuple((run.id, run.status, run.finished_at) for run in runs)
         if fingerprint != self._fingerprint:
             self._families.clear()
@@ -201,7 +201,7 @@ def filter_rows(table: PublishedTable, keep: Callable[[PublishedRow], bool]) -> 
 
 def runs_context(store, period: str, labels=None, excel: bool = False, today: date | None = None) -> ExportContext:
     """The ExportContext of a table of `period` periods from the store's runs (for the CLI export)."""
-    runs = repository.list_runs(store, last=None)
+    runs = list_runs(store, last=None)
     qualities = period_quality(runs, period, today, break_badges(crawl_breaks(runs, period)))
     if labels is not None:
         wanted = set(labels)

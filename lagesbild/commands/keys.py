@@ -8,7 +8,7 @@ from config import clock
 from config.settings import load_settings
 from crawler.keys import KeyRing
 from lagesbild.options import console
-from store import open_store, repository
+from store import open_store, runs
 
 
 def _ring() -> KeyRing:
@@ -37,7 +37,7 @@ def keys_status() -> None:
     ring = KeyRing(settings.resolved_key_dir, settings.key_period)
     periods = ring.periods()
     runs_by_period: dict[str | None, int] = {}
-    for run in repository.list_runs(open_store(settings.resolved_database_url), last=None):
+    for run in runs.list_runs(open_store(settings.resolved_database_url), last=None):
         runs_by_period[run.key_period] = runs_by_period.get(run.key_period, 0) + 1
     table = Table("period", "status", "started (UTC)", "ended", "key file", "crawl runs", title=f"Study periods in {ring.directory} (policy: {ring.policy})")
     for period in periods:

@@ -13,7 +13,7 @@ from config.population import read_population_file, write_population_csv
 from config.settings import load_settings, load_settings_geography
 from crawler.places import build_place_resolver
 from lagesbild.options import console, open_settings_store
-from store import repository
+from store.places import top_unresolved_places
 
 
 @click.group("places")
@@ -70,7 +70,7 @@ def places_unresolved(top: int) -> None:
     """
     settings = load_settings()
     table = Table("text", "reason", "count", "sites", "last seen (UTC)", title="Unresolved place texts (all crawls)")
-    for place in repository.top_unresolved_places(open_settings_store(settings), top=top):
+    for place in top_unresolved_places(open_settings_store(settings), top=top):
         table.add_row(place.text, place.reason, str(place.count), ", ".join(place.sites), f"{place.last_seen:%Y-%m-%d}")
     console.print(table)
     console.print(f"Add an alias with: echo 'text,kommunkod' >> {settings.resolved_place_aliases_file}")

@@ -8,7 +8,7 @@ from config.settings import load_settings
 from lagesbild.options import console
 from web.wording import percent
 from scheduler import health
-from store import open_store, repository
+from store import open_store, runs
 
 STATUS_COLOURS = {"complete": "green", "partial": "yellow", "suspect": "magenta", "failed": "red", "running": "cyan"}
 FIELD_LABELS = {"profile_id": "profile", "phone": "phone", "location": "place", "category": "category",
@@ -37,7 +37,7 @@ def runs_command(site: str | None, last: int) -> None:
                                                       "ads", "errors", "parse fail")),
                   "fill rates", Column("coverage", no_wrap=True), "health / note", title="Crawl runs (newest first)")
     with open_store(settings.resolved_database_url) as store:
-        for run in repository.list_runs(store, site=site, last=last):
+        for run in runs.list_runs(store, site=site, last=last):
             history = health.history_for(store, run, settings)
             colour = STATUS_COLOURS.get(run.status, "white")
             status = f"[{colour}]{run.status}[/{colour}]"

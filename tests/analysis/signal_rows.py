@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from parsers.sketches import keyed_sketch, template_shingles, text_shingles
-from store.repository import SignalRow
+from store.signals import SignalRow
 
 KEY = b"s" * 32
 WEEK0 = datetime(2026, 1, 7, 2, 0)  # a Wednesday, naive UTC like stored values

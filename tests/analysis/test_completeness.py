@@ -10,7 +10,8 @@ from analysis.completeness import chao_lower_bound, chapman, site_completeness
 from analysis.queries import prepare_counts
 from config.geo import load_geography
 from parsers.records import ObservedAd
-from store import repository
+from store.observations import add_observations
+from store.runs import finish_run, start_run
 from store.columnar import list_run_info
 
 GEO = load_geography()
@@ -40,10 +41,10 @@ def _token(i: int) -> str:
 
 def _crawl(store, site: str, day: int, ads: list[int], kommun: str = "1280") -> None:
     when = datetime(2026, 5, day, 3, tzinfo=UTC)
-    run = repository.start_run(store, site, site, "v1", "p1", observed_at=when)
-    repository.add_observations(store, run, [ObservedAd(site, _token(a), None, None, kommun, None, "Kvinna", when, None)
+    run = start_run(store, site, site, "v1", "p1", observed_at=when)
+    add_observations(store, run, [ObservedAd(site, _token(a), None, None, kommun, None, "Kvinna", when, None)
                                              for a in ads])
-    repository.finish_run(store, run, "complete", pages=1, items=len(ads), errors=0, parse_failures=0,
+    finish_run(store, run, "complete", pages=1, items=len(ads), errors=0, parse_failures=0,
                           listing_pages=1, finish_reason="finished")
 
 

@@ -26,7 +26,9 @@ from parsers.demand import ObservedRequest, ObservedReview
 from parsers.records import ObservedAd
 from store import Store, open_store
 from store import demand as demand_store
-from store import repository
+from store.aggregates import frozen_periods, list_count_aggregates
+from store.observations import add_observations
+from store.runs import finish_run, start_run
 from support import run_cli
 
 GEO = load_geography()
@@ -51,7 +53,7 @@ def token(text: str) -> str:
 def add_run(store: Store, at: datetime, requests: list[tuple[str, str | None]], reviews: list[tuple],
             status: str | None = "complete", ads: list[tuple[str, str | None]] = ()) -> int:
     """One run of nattsida: buyers' ads (token, kommun), reviews (id, reviewer, kommun, date) and offers."""
-    run_id = repository.start_run(store, "nattsida", "Nattsidan", "cfg1", "p1", observed_at=at)
+    run_id = start_run(store, "nattsida", "Nattsidan", "cfg1", "p1", observed_at=at)
     demand_store.add_request_observations(store, run_id, [
         ObservedRequest("nattsida", token(ad), kommun, None if kommun else "none", at, None)
         for ad, kommun in requests])
@@ -59,12 +61,12 @@ def add_run(store: Store, at: datetime, requests: list[tuple[str, str | None]], 
         ObservedReview("nattsida", token(review), token(reviewer) if reviewer else None, None, kommun,
                        None if kommun else "none", written, at)
         for review, reviewer, kommun, written in reviews])
-    repository.add_observations(store, run_id, [
+    add_observations(store, run_id, [
         ObservedAd(site="nattsida", ad_token=token(ad), profile_token=None, phone_token=None, kommun_code=kommun,
                    unresolved_reason=None if kommun else "none", category="Kvinna", observed_at=at, posted_at=None)
         for ad, kommun in ads])
     if status is not None:
-        repository.finish_run(store, run_id, status, pages=1, items=len(requests) + len(ads), errors=0,
+        finish_run(store, run_id, status, pages=1, items=len(requests) + len(ads), errors=0,
                               parse_failures=0, listing_pages=1, finish_reason="finished")
     return run_id
 
@@ -146,7 +148,7 @@ def test_purge_freezes_demand_and_changes_no_demand_table(store: Store, store_ur
     for level in LEVELS:
         for period in PERIODS:
             assert frozen_demand_labels(store, level, period) == set(expected[period])
-            cells = repository.list_count_aggregates(store, level, period, measures=DEMAND_MEASURES)
+            cells = list_count_aggregates(store, level, period, measures=DEMAND_MEASURES)
             assert {c.measure for c in cells} == set(DEMAND_MEASURES)
             regions = set(all_region_codes(GEO, level))
             for label in expected[period]:
@@ -191,7 +193,7 @@ def test_a_purge_of_demand_alone_freezes_no_supply_period(store: Store) -> None:
     assert not result.nothing_to_do and result.observations == 0 and (result.requests, result.reviews) == (2, 1)
     assert result.frozen == {period: () for period in PERIODS}
     assert result.demand_frozen["month"] == ("2024-06",)
-    assert all(repository.frozen_periods(store, period, measures=("active_ads",)) == set() for period in PERIODS)
+    assert all(frozen_periods(store, period, measures=("active_ads",)) == set() for period in PERIODS)
     assert supply_tables(store) == supply
     riket = {row.period: row.values for row in load_demand_counts(store, GEO, "riket", "month").rows}
     assert riket["2024-06"] == {"demand_ads": 2, "reviews": 1, "unique_reviewers": 1}

@@ -15,7 +15,9 @@ from config.geo import load_geography
 from config.settings import Settings
 from parsers.demand import ObservedRequest, ObservedReview
 from parsers.records import ObservedAd
-from store import open_store, repository
+from store import open_store
+from store.observations import add_observations
+from store.runs import finish_run, start_run
 from store import demand as demand_store
 from support import run_cli
 
@@ -42,15 +44,15 @@ def home(tmp_path_factory):
     for week in range(WEEKS):
         when = START + timedelta(weeks=week)
         for site in ("nattsida", "alfa"):
-            run = repository.start_run(store, site, site.title(), "v1", "p1", observed_at=when)
+            run = start_run(store, site, site.title(), "v1", "p1", observed_at=when)
             if site == "nattsida" and week == FAILED_WEEK:
-                repository.finish_run(store, run, "failed", pages=0, items=0, errors=3, parse_failures=0,
+                finish_run(store, run, "failed", pages=0, items=0, errors=3, parse_failures=0,
                                       listing_pages=0, finish_reason="finished")
                 continue
             if site == "alfa":
                 ads = [ObservedAd(site, h(f"o{week // 3}-{i}"), h(f"p{i}"), None, KOMMUNER[i % 6], None, "Kvinna",
                                   when, None) for i in range(120)]
-                repository.add_observations(store, run, ads)
+                add_observations(store, run, ads)
             else:
                 requests = [ObservedRequest(site, h(f"q{week}-{i}"), KOMMUNER[i % 6], None, when, None)
                             for i in range(40 + 4 * week)]
@@ -65,7 +67,7 @@ def home(tmp_path_factory):
                     events.append(ObservedReview(site, h(f"k{week}-{i}"), h(f"kiruna{(2 * week + i) % 6}"), None,
                                                  "2584", None, when - timedelta(hours=2), when))
                 demand_store.add_review_events(store, run, events)
-            repository.finish_run(store, run, "complete", pages=20, items=100, errors=0, parse_failures=0,
+            finish_run(store, run, "complete", pages=20, items=100, errors=0, parse_failures=0,
                                   listing_pages=2, finish_reason="finished")
     store.close()
     return folder

@@ -17,7 +17,8 @@ from analysis.queries import load_published, load_published_family
 from config.geo import load_geography
 from config.settings import Settings
 from parsers.records import ObservedAd
-from store import repository
+from store.observations import add_observations
+from store.runs import finish_run, start_run
 
 from support import Obs
 
@@ -258,13 +259,13 @@ def test_ckm_needs_cell_keys():
 
 
 def add_ads(store, kommun_counts: dict[str, int]) -> None:
-    run_id = repository.start_run(store, "alpha", "Alpha", "cfg1", "p1", observed_at=NOV)
-    repository.add_observations(store, run_id, [
+    run_id = start_run(store, "alpha", "Alpha", "cfg1", "p1", observed_at=NOV)
+    add_observations(store, run_id, [
         ObservedAd(site="alpha", ad_token=f"a{kommun}{i}", profile_token=None, phone_token=None,
                    kommun_code=kommun, unresolved_reason=None, category="Kvinna", observed_at=NOV, posted_at=None)
         for kommun, n in kommun_counts.items() for i in range(n)
     ])
-    repository.finish_run(store, run_id, "complete", pages=1, items=1, errors=0, parse_failures=0,
+    finish_run(store, run_id, "complete", pages=1, items=1, errors=0, parse_failures=0,
                           listing_pages=1, finish_reason="finished")
 
 

@@ -14,7 +14,8 @@ from analysis.periods import PERIODS, local_date, period_label
 from analysis.queries import load_counts, prepare_counts
 from config.geo import load_geography
 from parsers.records import CATEGORIES, ObservedAd
-from store import repository
+from store.observations import add_observations, iter_observation_rows
+from store.runs import finish_run, start_run
 from store.columnar import observation_columns
 
 GEO = load_geography()
@@ -27,9 +28,9 @@ def token(kind: str, i: int) -> str:
 
 
 def add_run(store, site: str, when: datetime, ads: list[ObservedAd], status: str = "complete") -> int:
-    run_id = repository.start_run(store, site, site.title(), "v1", "p1", observed_at=when)
-    repository.add_observations(store, run_id, ads)
-    repository.finish_run(store, run_id, status, pages=3, items=len(ads), errors=0, parse_failures=0,
+    run_id = start_run(store, site, site.title(), "v1", "p1", observed_at=when)
+    add_observations(store, run_id, ads)
+    finish_run(store, run_id, status, pages=3, items=len(ads), errors=0, parse_failures=0,
                           listing_pages=1, finish_reason="finished")
     return run_id
 
@@ -63,7 +64,7 @@ def synthetic_market(store, *, tokens=token, days: int = 70, seed: int = 5) -> N
 
 
 def reference(store, level: str, period: str, since=None, until=None):
-    rows = list(repository.iter_observation_rows(store, since=since, until=until))
+    rows = list(iter_observation_rows(store, since=since, until=until))
     return count_observations(rows, GEO, level, period)
 
 
@@ -160,7 +161,7 @@ def test_new_ads_count_first_sightings_in_the_whole_store(store):
 def test_category_counts_count_ads_by_their_category_in_the_cell(store):
     synthetic_market(store, days=25)
     prepared = prepare_counts(store, GEO)
-    rows = list(repository.iter_observation_rows(store))
+    rows = list(iter_observation_rows(store))
     table = prepared.table("polisregion", "month", tuple(CATEGORY_MEASURES))
     for row in table.rows:
         for measure, category in CATEGORY_MEASURES.items():

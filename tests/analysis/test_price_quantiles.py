@@ -13,7 +13,8 @@ from analysis.prices import load_price_table, price_table, prices_per_cell, regi
 from analysis.trend_table import load_trend_table
 from config.geo import load_geography
 from parsers.records import ObservedAd
-from store import repository
+from store.observations import add_observations
+from store.runs import finish_run, start_run
 from support import run_cli
 
 GEO = load_geography()
@@ -83,12 +84,12 @@ def test_quantiles_are_rounded_so_a_single_price_does_not_show():
 
 
 def _store_with_prices(store, kommun_prices: dict[str, list[int | None]], when: datetime = NOV) -> None:
-    run = repository.start_run(store, "alfa", "Alfa", "v1", "p1", observed_at=when)
+    run = start_run(store, "alfa", "Alfa", "v1", "p1", observed_at=when)
     ads = [ObservedAd("alfa", tok(f"{kommun}{i}{when}"), None, None, kommun, None, "Kvinna", when, None,
                       price_per_hour=price)
            for kommun, prices in kommun_prices.items() for i, price in enumerate(prices)]
-    repository.add_observations(store, run, ads)
-    repository.finish_run(store, run, "complete", pages=3, items=len(ads), errors=0, parse_failures=0,
+    add_observations(store, run, ads)
+    finish_run(store, run, "complete", pages=3, items=len(ads), errors=0, parse_failures=0,
                           listing_pages=1, finish_reason="finished")
 
 

@@ -25,8 +25,8 @@ from analysis.quality import (
 )
 from config.geo import load_geography
 from parsers.records import ObservedAd
-from store import repository
-from store.repository import RunSummary
+from store.observations import add_observations
+from store.runs import RunSummary, finish_run, start_run
 
 GEO = load_geography()
 UTC = timezone.utc
@@ -127,15 +127,15 @@ def _store_weeks(store, weeks: int, ads_in, *, failed=lambda site, w: False) -> 
     for w in range(weeks):
         when = START + timedelta(weeks=w)
         for site in ("alfa", "beta"):
-            run_id = repository.start_run(store, site, site, "v1", "p1", observed_at=when)
+            run_id = start_run(store, site, site, "v1", "p1", observed_at=when)
             if failed(site, w):
-                repository.finish_run(store, run_id, "failed", pages=0, items=0, errors=5, parse_failures=0,
+                finish_run(store, run_id, "failed", pages=0, items=0, errors=5, parse_failures=0,
                                       listing_pages=0, finish_reason="finished")
                 continue
             ads = [ObservedAd(site, _token(site, a), _token("p", a), None, kommun, None, "Kvinna", when, None)
                    for a, kommun in ads_in(site, w)]
-            repository.add_observations(store, run_id, ads)
-            repository.finish_run(store, run_id, "complete", pages=50, items=len(ads), errors=0, parse_failures=0,
+            add_observations(store, run_id, ads)
+            finish_run(store, run_id, "complete", pages=50, items=len(ads), errors=0, parse_failures=0,
                                   listing_pages=5, detail_pages=len(ads), finish_reason="finished")
 
 

@@ -18,7 +18,9 @@ from config.geo import load_geography
 from config.settings import Settings, load_settings
 from parsers.records import ObservedAd
 from store import Store, open_store
-from store import repository
+from store.aggregates import frozen_periods, late_observations, list_count_aggregates
+from store.observations import ObservationRow, add_observations, iter_observation_rows
+from store.runs import finish_run, list_runs, start_run
 from support import run_cli
 
 GEO = load_geography()
@@ -84,15 +86,15 @@ def test_retention_days_setting(monkeypatch):
 
 def add_run(store: Store, observed_at: datetime, ads: list[tuple], status: str | None = "complete") -> int:
     """One run of site alpha; `ads` are (ad, profile, phone, kommun) and status None leaves it running."""
-    run_id = repository.start_run(store, "alpha", "Alpha", "cfg1", "p1", observed_at=observed_at)
-    repository.add_observations(store, run_id, [
+    run_id = start_run(store, "alpha", "Alpha", "cfg1", "p1", observed_at=observed_at)
+    add_observations(store, run_id, [
         ObservedAd(site="alpha", ad_token=ad, profile_token=profile, phone_token=phone, kommun_code=kommun,
                    unresolved_reason=None if kommun else "none", category="Kvinna",
                    observed_at=observed_at, posted_at=None)
         for ad, profile, phone, kommun in ads
     ])
     if status is not None:
-        repository.finish_run(store, run_id, status, pages=1, items=len(ads), errors=0, parse_failures=0,
+        finish_run(store, run_id, status, pages=1, items=len(ads), errors=0, parse_failures=0,
                               listing_pages=1, finish_reason="finished")
     return run_id
 
@@ -149,8 +151,8 @@ def every_table(store: Store) -> dict:
     }
 
 
-def all_rows(store: Store) -> list[repository.ObservationRow]:
-    return list(repository.iter_observation_rows(store, statuses=ALL_STATUSES))
+def all_rows(store: Store) -> list[ObservationRow]:
+    return list(iter_observation_rows(store, statuses=ALL_STATUSES))
 
 
 def expected_frozen() -> dict[str, tuple[str, ...]]:
@@ -180,10 +182,10 @@ def test_purge_changes_no_table(store: Store, store_url: str) -> None:
     assert every_table(store) == before  # values and cell keys, every level, kind and window
 
     # A second purge has nothing to do and changes nothing.
-    cells = len(repository.list_count_aggregates(store, "kommun", "week"))
+    cells = len(list_count_aggregates(store, "kommun", "week"))
     again = retention.purge(store, GEO, RETENTION, now=NOW)
     assert again.nothing_to_do and again.frozen == {period: () for period in PERIODS}
-    assert len(repository.list_count_aggregates(store, "kommun", "week")) == cells
+    assert len(list_count_aggregates(store, "kommun", "week")) == cells
     assert len(all_rows(store)) == len(left)
 
     # The frozen counts survive reopening the database.
@@ -198,7 +200,7 @@ def test_dry_run_changes_nothing(store: Store) -> None:
     assert dry.dry_run and dry.observations == counts["purged"] and dry.frozen == expected_frozen()
     assert dry.aggregate_cells == 0
     assert all_rows(store) == rows
-    assert all(repository.frozen_periods(store, period) == set() for period in PERIODS)
+    assert all(frozen_periods(store, period) == set() for period in PERIODS)
 
 
 def test_a_frozen_period_is_served_whole_when_a_window_cuts_it(store: Store) -> None:
@@ -222,7 +224,7 @@ def test_back_fill_into_a_frozen_period_is_not_mixed_in(store: Store) -> None:
     # A back-fill into January 2025 (frozen in every kind) and one into December 2025 (only its year is frozen).
     add_run(store, datetime(2025, 1, 20, 9, tzinfo=UTC), [("late1", "prL", "phL", "0180"), ("late2", None, None, None)])
     add_run(store, datetime(2025, 12, 10, 9, tzinfo=UTC), [("late3", "prM", "phM", "1480")])
-    late = {(entry.period_kind, entry.period): entry.count for entry in retention.repository.late_observations(store)}
+    late = {(entry.period_kind, entry.period): entry.count for entry in late_observations(store)}
     assert late == {("week", "2025-W04"): 2, ("month", "2025-01"): 2, ("quarter", "2025-Q1"): 2,
                     ("year", "2025"): 3}
     after = {period: load_counts(store, GEO, "kommun", period) for period in PERIODS}
@@ -250,13 +252,13 @@ def test_back_fill_into_a_frozen_period_is_not_mixed_in(store: Store) -> None:
 def test_a_run_running_during_the_purge_is_kept_and_later_late(store: Store) -> None:
     build_market(store)
     retention.purge(store, GEO, RETENTION, now=NOW)
-    [running] = [run for run in repository.list_runs(store, last=None) if run.status == "running"]
-    assert [row.ad_token for row in repository.iter_observation_rows(store, statuses=["running"])] == ["run1"]
+    [running] = [run for run in list_runs(store, last=None) if run.status == "running"]
+    assert [row.ad_token for row in iter_observation_rows(store, statuses=["running"])] == ["run1"]
     before = load_counts(store, GEO, "riket", "month")
-    repository.finish_run(store, running.id, "complete", pages=1, items=1, errors=0, parse_failures=0,
+    finish_run(store, running.id, "complete", pages=1, items=1, errors=0, parse_failures=0,
                           listing_pages=1, finish_reason="finished")
     assert load_counts(store, GEO, "riket", "month") == before  # January 2025 stays as frozen
-    assert ("month", "2025-01") in {(e.period_kind, e.period) for e in repository.late_observations(store)}
+    assert ("month", "2025-01") in {(e.period_kind, e.period) for e in late_observations(store)}
 
 
 # --- the command ---------------------------------------------------------------------------

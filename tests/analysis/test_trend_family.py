@@ -15,7 +15,8 @@ from analysis.trend_family import CATEGORY_LEVELS, category_shares, load_trend_f
 from config.geo import load_geography
 from config.settings import Settings
 from parsers.records import CATEGORIES, ObservedAd
-from store import repository
+from store.observations import add_observations
+from store.runs import finish_run, start_run
 
 GEO = load_geography()
 UTC = timezone.utc
@@ -32,14 +33,14 @@ def small_market(store, months: int = 4, seed: int = 2) -> None:
     start = datetime(2026, 1, 7, 3, tzinfo=UTC)
     for week in range(months * 4 + 1):
         when = start + timedelta(weeks=week)
-        run = repository.start_run(store, "alfa", "Alfa", "v1", "p1", observed_at=when)
+        run = start_run(store, "alfa", "Alfa", "v1", "p1", observed_at=when)
         ads = []
         for a in range(week * 6, week * 6 + rng.randrange(50, 90)):
             kommun = KOMMUNER[a % len(KOMMUNER)] if a % 29 else None
             ads.append(ObservedAd("alfa", _token("a", a), _token("p", a // 2), _token("t", a // 4), kommun,
                                   None if kommun else "none", CATEGORIES[(a * 7) % 4 if a % 11 else 1], when, None))
-        repository.add_observations(store, run, ads)
-        repository.finish_run(store, run, "complete", pages=10, items=len(ads), errors=0, parse_failures=0,
+        add_observations(store, run, ads)
+        finish_run(store, run, "complete", pages=10, items=len(ads), errors=0, parse_failures=0,
                               listing_pages=1, finish_reason="finished")
 
 

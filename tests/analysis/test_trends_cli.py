@@ -10,7 +10,9 @@ import pytest
 from analysis.trend_family import load_trend_family
 from config.geo import load_geography
 from parsers.records import CATEGORIES, ObservedAd
-from store import open_store, repository
+from store import open_store
+from store.observations import add_observations
+from store.runs import finish_run, start_run
 from support import run_cli
 
 GEO = load_geography()
@@ -28,9 +30,9 @@ def home(tmp_path_factory):
     for week in range(22):
         when = start + timedelta(weeks=week)
         for site in ("alfa", "beta"):
-            run = repository.start_run(store, site, site.title(), "v1", "p1", observed_at=when)
+            run = start_run(store, site, site.title(), "v1", "p1", observed_at=when)
             if site == "beta" and week == 9:
-                repository.finish_run(store, run, "failed", pages=0, items=0, errors=3, parse_failures=0,
+                finish_run(store, run, "failed", pages=0, items=0, errors=3, parse_failures=0,
                                       listing_pages=0, finish_reason="finished")
                 continue
             ads = []
@@ -39,8 +41,8 @@ def home(tmp_path_factory):
                 ads.append(ObservedAd(site, hashlib.sha256(f"{site}{a}".encode()).hexdigest(),
                                       hashlib.sha256(f"p{a // 2}".encode()).hexdigest(), None, kommun, None,
                                       CATEGORIES[a % 4], when, None))
-            repository.add_observations(store, run, ads)
-            repository.finish_run(store, run, "complete", pages=20, items=len(ads), errors=0, parse_failures=0,
+            add_observations(store, run, ads)
+            finish_run(store, run, "complete", pages=20, items=len(ads), errors=0, parse_failures=0,
                                   listing_pages=2, finish_reason="finished")
     store.close()
     return folder

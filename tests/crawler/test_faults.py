@@ -39,7 +39,8 @@ from sandbox.faults import (
 )
 from sandbox.simulation import build_market
 from sandbox.server import SandboxServer
-from store import open_store, repository
+from store import open_store
+from store.runs import list_runs
 from support import POSTGRES_ADMIN_URL, init_keys, postgres_database, run_cli
 
 GEO = load_geography()
@@ -128,7 +129,7 @@ def earlier(tmp_path_factory, sites_dir):
     assert result.returncode == 0, result.stdout + result.stderr
     store = open_store(f"sqlite:///{home / 'lagesbild.db'}")
     try:
-        [run] = repository.list_runs(store)
+        [run] = list_runs(store)
         assert run.status == "complete", run.note
         numbers = snapshot(store, *earlier_window())
     finally:
@@ -146,7 +147,7 @@ def crawl_with_fault(tmp_path, earlier, sites_dir, market, site: str, plan: Faul
         result = crawl(copy, server, sites_dir, site, LATER)
     assert "Traceback" not in result.stderr, result.stderr
     store = open_store(f"sqlite:///{copy / 'lagesbild.db'}")
-    runs = {run.id: run for run in repository.list_runs(store, last=None)}
+    runs = {run.id: run for run in list_runs(store, last=None)}
     [new] = [run for run in runs.values() if run.id != earlier_run.id]
     return new, runs[earlier_run.id], store, result
 
@@ -353,7 +354,7 @@ def test_partial_and_failed_crawls_leave_earlier_numbers_unchanged_on_postgres(t
         assert crawl(tmp_path, server, sites_dir, "nattsida", EARLIER, database_url=postgres_url).returncode == 0
     store = open_store(postgres_url)
     try:
-        [earlier_run] = repository.list_runs(store)
+        [earlier_run] = list_runs(store)
         assert earlier_run.status == "complete", earlier_run.note
         numbers = snapshot(store, *earlier_window())
         some = one_of_each(paths_of(later_market, "nattsida", "detail"), 3)
@@ -365,7 +366,7 @@ def test_partial_and_failed_crawls_leave_earlier_numbers_unchanged_on_postgres(t
         for plan, expected_note in plans:
             with SandboxServer(port=0, market=later_market, faults=plan) as server:
                 result = crawl(tmp_path, server, sites_dir, "nattsida", LATER, database_url=postgres_url)
-            runs = {run.id: run for run in repository.list_runs(store, last=None)}
+            runs = {run.id: run for run in list_runs(store, last=None)}
             [new] = [run for run in runs.values() if run.id not in seen]
             seen.add(new.id)
             assert_settled_honestly(new, result, expected_note)

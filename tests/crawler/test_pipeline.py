@@ -5,7 +5,9 @@ import pytest
 
 from crawler.pipeline import StorePipeline
 from parsers.records import ObservedAd
-from store import open_store, repository
+from store import open_store
+from store.observations import iter_observation_rows
+from store.runs import start_run
 
 
 def ad(token: str) -> ObservedAd:
@@ -15,11 +17,11 @@ def ad(token: str) -> ObservedAd:
 @pytest.fixture
 def store_and_run(tmp_path):
     store = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    return store, repository.start_run(store, "nattsida", "Nattsidan", "v1", "1")
+    return store, start_run(store, "nattsida", "Nattsidan", "v1", "1")
 
 
 def stored(store) -> int:
-    return len(list(repository.iter_observation_rows(store, statuses=("running",))))
+    return len(list(iter_observation_rows(store, statuses=("running",))))
 
 
 def test_flushes_on_batch_size_and_on_close(store_and_run):

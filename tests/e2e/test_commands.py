@@ -12,7 +12,9 @@ import urllib.request
 from analysis.queries import load_counts
 from config.geo import load_geography
 from config.settings import BUNDLED_SITES_DIR
-from store import open_store, repository
+from store import open_store
+from store.observations import iter_observation_rows
+from store.runs import list_runs
 from support import cli_env, init_keys, run_cli
 
 
@@ -55,7 +57,7 @@ def test_crawl_as_of_stamps_the_observations_with_that_time(sandbox, tmp_path):
     result = run_cli("crawl", "--site", "nattsida", "--as-of", "2026-03-04T03:00", home=tmp_path,
                      sandbox_url=sandbox.url)
     assert result.returncode == 0, result.stdout + result.stderr
-    [run] = repository.list_runs(open_store(f"sqlite:///{tmp_path / 'lagesbild.db'}"))
+    [run] = list_runs(open_store(f"sqlite:///{tmp_path / 'lagesbild.db'}"))
     assert run.observed_at.isoformat().startswith("2026-03-04T02:00")  # 03:00 Swedish winter time, in UTC
     future = run_cli("crawl", "--site", "nattsida", "--as-of", "2099-01-01", home=tmp_path, sandbox_url=sandbox.url)
     assert future.returncode == 2 and "future" in future.stderr
@@ -95,7 +97,7 @@ def test_killed_crawl_is_never_counted_and_the_next_run_starts_clean(sandbox, tr
     try:
         while time.monotonic() < deadline:  # wait until the run has stored some observations
             if (tmp_path / "lagesbild.db").exists():
-                rows = list(repository.iter_observation_rows(open_store(db), statuses=("running",)))
+                rows = list(iter_observation_rows(open_store(db), statuses=("running",)))
                 if len(rows) >= 3:
                     break
             time.sleep(0.2)
@@ -105,13 +107,13 @@ def test_killed_crawl_is_never_counted_and_the_next_run_starts_clean(sandbox, tr
         os.killpg(child.pid, signal.SIGKILL)  # the crawl and its browser, with no chance to clean up
         child.wait(timeout=60)
     store = open_store(db)
-    [killed] = repository.list_runs(store)
+    [killed] = list_runs(store)
     assert killed.status == "running"
     assert load_counts(store, load_geography(), "riket", "month").rows == ()
 
     result = run_cli("crawl", "--site", "kvallsida", home=tmp_path, sandbox_url=sandbox.url)
     assert result.returncode == 0, result.stdout + result.stderr
-    runs = {run.id: run for run in repository.list_runs(store)}
+    runs = {run.id: run for run in list_runs(store)}
     assert runs[killed.id].status == "failed" and "abandoned" in runs[killed.id].note
     table = load_counts(store, load_geography(), "riket", "month")
     expected = sum(1 for item in truth["listings"] if item["site"] == "kvallsida")

@@ -12,7 +12,8 @@ from analysis.counts import LEVELS, region_key
 from analysis.queries import load_counts
 from config.geo import load_geography
 from store import open_store
-from store import repository
+from store.observations import iter_observation_rows
+from store.runs import list_runs
 from evaluation.piiscan import needles_from_truth, phone_forms, scan, scan_database, scan_files
 from support import init_keys, run_cli
 
@@ -65,7 +66,7 @@ def test_counts_equal_truth_at_every_level(crawled_home, truth, level):
 
 
 def test_every_run_completes_and_every_site_is_fully_seen(crawled_home, truth):
-    runs = {run.site: run for run in repository.list_runs(stored(crawled_home))}
+    runs = {run.site: run for run in list_runs(stored(crawled_home))}
     assert {site: run.status for site, run in runs.items()} == {site: "complete" for site in SITES}
     per_site = defaultdict(int)
     for item in truth["listings"]:
@@ -81,15 +82,15 @@ def test_every_run_completes_and_every_site_is_fully_seen(crawled_home, truth):
 def test_javascript_site_yields_nothing_over_plain_http(sandbox, tmp_path):
     result = crawl_over_plain_http("stjarnsida", sandbox, tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
-    [run] = repository.list_runs(stored(tmp_path))
+    [run] = list_runs(stored(tmp_path))
     assert run.status == "failed" and run.items == 0
-    assert list(repository.iter_observation_rows(stored(tmp_path), statuses=("complete", "partial", "failed"))) == []
+    assert list(iter_observation_rows(stored(tmp_path), statuses=("complete", "partial", "failed"))) == []
 
 
 def test_profile_site_phones_are_read_only_after_the_click(sandbox, truth, tmp_path):
     result = crawl_over_plain_http("kvallsida", sandbox, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    rows = list(repository.iter_observation_rows(stored(tmp_path), statuses=("complete", "partial")))
+    rows = list(iter_observation_rows(stored(tmp_path), statuses=("complete", "partial")))
     listed = [item for item in truth["listings"] if item["site"] == "kvallsida"]
     assert len(rows) == len(listed) and any(item["phone_e164"] for item in listed)
     assert all(row.phone_token is None for row in rows)  # the ads, but no number without the click

@@ -1,15 +1,17 @@
 """Study periods end to end: after `keys destroy`, re-crawled ads share no token with the old period."""
 from __future__ import annotations
 
-from store import open_store, repository
+from store import open_store
+from store.observations import iter_observation_rows
+from store.runs import list_runs
 from support import init_keys, run_cli
 
 
 def tokens_by_period(home) -> dict[str, dict[str, set[str]]]:
     store = open_store(f"sqlite:///{home / 'lagesbild.db'}")
-    period_of_run_start = {run.observed_at: run.key_period for run in repository.list_runs(store, last=None)}
+    period_of_run_start = {run.observed_at: run.key_period for run in list_runs(store, last=None)}
     found: dict[str, dict[str, set[str]]] = {}
-    for row in repository.iter_observation_rows(store):
+    for row in iter_observation_rows(store):
         kinds = found.setdefault(period_of_run_start[row.observed_at], {"ad": set(), "profile": set(), "phone": set()})
         kinds["ad"].add(row.ad_token)
         kinds["profile"].add(row.profile_token)

@@ -7,7 +7,8 @@ import pytest
 
 from analysis.queries import load_counts
 from config.geo import load_geography
-from store import open_store, repository
+from store import open_store
+from store.runs import list_runs
 from evaluation.piiscan import needles_from_truth, scan
 from support import POSTGRES_ADMIN_URL, init_keys, postgres_database, run_cli
 from test_end_to_end import expected_counts
@@ -27,7 +28,7 @@ def test_http_site_crawled_into_postgres_matches_truth(sandbox, truth, tmp_path,
     result = run_cli("crawl", "--site", "nattsida", home=tmp_path, sandbox_url=sandbox.url, database_url=postgres_url)
     assert result.returncode == 0, result.stdout + result.stderr
     store = open_store(postgres_url)
-    [run] = repository.list_runs(store)
+    [run] = list_runs(store)
     assert run.status == "complete"
     nattsida_truth = {"listings": [item for item in truth["listings"] if item["site"] == "nattsida"]}
     for level in ("riket", "polisregion"):

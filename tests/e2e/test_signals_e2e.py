@@ -18,7 +18,7 @@ from crawler.anonymiser import Tokeniser
 from crawler.keys import read_key_file
 from evaluation.series import read_manifest
 from store import open_store
-from store.repository import get_run
+from store.runs import get_run
 from support import run_cli
 
 GEO = load_geography()

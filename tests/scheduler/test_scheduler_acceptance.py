@@ -23,7 +23,9 @@ from config.sites import get_site
 from sandbox.faults import FaultPlan, LayoutChangeFault
 from crawler.keys import KeyRing
 from scheduler import jobs, schedules
-from store import open_store, repository
+from store import open_store
+from store.leases import crawl_lock_name, get_lease, list_leases, lock_sites
+from store.runs import RunSummary, list_runs
 from store.models import Observation
 from support import cli_env, init_keys, run_cli
 
@@ -35,10 +37,10 @@ def database(home: Path):
     return open_store(f"sqlite:///{home / 'lagesbild.db'}")
 
 
-def site_runs(home: Path) -> list[repository.RunSummary]:
+def site_runs(home: Path) -> list[RunSummary]:
     """The site's runs, oldest first."""
     with database(home) as store:
-        return sorted(repository.list_runs(store, site=SITE, last=None), key=lambda run: run.id)
+        return sorted(list_runs(store, site=SITE, last=None), key=lambda run: run.id)
 
 
 def wait_for(condition: Callable[[], object], timeout: float, what: str):
@@ -148,8 +150,8 @@ def test_scheduled_crawls_run_in_turn_and_survive_a_restart(sandbox, tmp_path):
     finally:
         stop_scheduler(restarted, log)
     with database(home) as store:
-        assert repository.get_lease(store, "scheduler") is None
-        assert repository.list_leases(store, "crawl:") == []
+        assert get_lease(store, "scheduler") is None
+        assert list_leases(store, "crawl:") == []
     assert (home / "exports" / "kommun-manad.csv").exists()  # post-crawl aggregation
 
 
@@ -165,8 +167,8 @@ def test_a_killed_crawl_is_failed_and_the_next_run_counts_once(sandbox, tmp_path
             if not (home / "lagesbild.db").exists():
                 return None
             with database(home) as store:
-                lease = repository.get_lease(store, repository.crawl_lock_name(SITE))
-                running = [run for run in repository.list_runs(store, site=SITE) if run.status == "running"]
+                lease = get_lease(store, crawl_lock_name(SITE))
+                running = [run for run in list_runs(store, site=SITE) if run.status == "running"]
                 if lease is None or not running:
                     return None
                 with store.session() as session:
@@ -189,14 +191,14 @@ def test_a_killed_crawl_is_failed_and_the_next_run_counts_once(sandbox, tmp_path
     for level in ("riket", "kommun"):
         assert counted(home, level) == expected_counts(truth, level), level
     with database(home) as store:
-        assert repository.list_leases(store, "crawl:") == []
+        assert list_leases(store, "crawl:") == []
 
 
 def test_a_manual_crawl_is_refused_while_the_site_is_being_crawled(sandbox, tmp_path, monkeypatch):
     home = tmp_path / "home"
     init_keys(home)
     with database(home) as store:
-        lock = repository.lock_sites(store, [SITE])  # as the scheduler's crawl process holds it
+        lock = lock_sites(store, [SITE])  # as the scheduler's crawl process holds it
         try:
             refused = run_cli("crawl", "--site", SITE, home=home, sandbox_url=sandbox.url, timeout=120)
             monkeypatch.setenv("LAGESBILD_HOME", str(home))
@@ -204,7 +206,7 @@ def test_a_manual_crawl_is_refused_while_the_site_is_being_crawled(sandbox, tmp_
             skipped = jobs.supervise_crawl(get_site(BUNDLED_SITES_DIR, SITE), settings, store)
         finally:
             lock.release()
-        assert repository.list_runs(store) == []  # nothing started
+        assert list_runs(store) == []  # nothing started
     assert refused.returncode == 1
     assert refused.stderr.startswith("error: nattsida is being crawled by another process")
     assert refused.stderr.count("\n") == 1
@@ -264,7 +266,7 @@ def test_the_child_is_stopped_at_its_time_limit_and_memory_cap(sandbox, tmp_path
         assert all(run.status in ("failed", "partial", "suspect") for run in slow.runs)
         tiny = jobs.supervise_crawl(site, Settings(home=home, crawl_memory_mb=64), store)
         assert tiny.process.returncode != 0 and tiny.process.memory_exceeded and not tiny.runs
-        assert repository.list_leases(store, "crawl:") == []
+        assert list_leases(store, "crawl:") == []
     events = [post["body"]["event"] for post in webhook_sink.posts]
     assert events[0] in ("run_failed", "run_suspect") and events[-1] == "crawl_process_failed"
     assert "memory cap" in " ".join(webhook_sink.posts[-1]["body"]["details"])

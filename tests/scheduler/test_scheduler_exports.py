@@ -7,15 +7,17 @@ from datetime import datetime, timezone
 from config.settings import Settings
 from parsers.records import ObservedAd
 from scheduler import jobs
-from store import open_store, repository
+from store import open_store
+from store.observations import add_observations
+from store.runs import finish_run, start_run
 
 
 def _crawl(store, site: str, moment: datetime, status: str, kommuner: dict[str, int]) -> None:
-    run_id = repository.start_run(store, site, site.title(), "v1", "p1", observed_at=moment)
+    run_id = start_run(store, site, site.title(), "v1", "p1", observed_at=moment)
     ads = [ObservedAd(site, f"ad-{site}-{code}-{i}", f"pr-{code}-{i}", f"ph-{code}-{i}", code, None, "Kvinna",
                       moment, None) for code, n in kommuner.items() for i in range(n)]
-    items = repository.add_observations(store, run_id, ads)
-    repository.finish_run(store, run_id, status, pages=10, items=items, errors=0 if status == "complete" else 3,
+    items = add_observations(store, run_id, ads)
+    finish_run(store, run_id, status, pages=10, items=items, errors=0 if status == "complete" else 3,
                           parse_failures=0, listing_pages=2, finish_reason="finished")
 
 

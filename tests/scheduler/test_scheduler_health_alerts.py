@@ -11,7 +11,8 @@ from analysis.queries import load_coverage
 from config.settings import Settings
 from scheduler import alerts, health
 from store import Store
-from store.repository import RunSummary, finish_run, get_run, record_health, start_run
+from store.run_health import record_health
+from store.runs import RunSummary, finish_run, get_run, start_run
 
 T0 = datetime(2026, 11, 1, 3, 0)
 RATES = {"phone": 0.96, "location": 1.0, "category": 1.0}

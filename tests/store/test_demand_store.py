@@ -10,16 +10,16 @@ from analysis.retention import purge
 from config.geo import load_geography
 from parsers.demand import ObservedRequest, ObservedReview
 from store import demand as demand_store
-from store import repository
+from store.runs import finish_run, start_run
 from store.errors import StoreError
 
 NOW = datetime(2026, 11, 18, 2, 0, tzinfo=timezone.utc)
 
 
 def run(store, site="nattsida", status="complete", observed_at=NOW) -> int:
-    run_id = repository.start_run(store, site, site.title(), "cfg", "p1", observed_at=observed_at)
+    run_id = start_run(store, site, site.title(), "cfg", "p1", observed_at=observed_at)
     if status != "running":
-        repository.finish_run(store, run_id, status, pages=1, items=1, errors=0, parse_failures=0,
+        finish_run(store, run_id, status, pages=1, items=1, errors=0, parse_failures=0,
                               listing_pages=1, finish_reason="finished")
     return run_id
 

@@ -7,21 +7,19 @@ import pytest
 
 from store import Store, StoreError, open_store
 from store.models import utcnow
-from store.repository import (
+from store.aggregates import (
     AggregateCell,
     LateObservations,
     add_count_aggregates,
-    add_observations,
     count_purgeable_observations,
-    finish_run,
     frozen_periods,
-    iter_observation_rows,
     late_observations,
     list_count_aggregates,
     purge_observations,
     purgeable_observation_times,
-    start_run,
 )
+from store.observations import add_observations, iter_observation_rows
+from store.runs import finish_run, start_run
 
 JAN = (datetime(2025, 1, 1), datetime(2025, 2, 1))
 FEB = (datetime(2025, 2, 1), datetime(2025, 3, 1))

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
@@ -15,8 +16,10 @@ from sqlmodel import SQLModel
 
 import store.models  # noqa: F401  (registers the tables)
 from store import StoreError, open_store
-from store.db import current_revision, head_revision, make_engine, normalise_url, upgrade_database
-from store.repository import ensure_site, list_runs, start_run
+from store.db import alembic_config, current_revision, head_revision, make_engine, normalise_url, upgrade_database
+from store.leases import acquire_lease
+from store.run_health import site_history
+from store.runs import ensure_site, list_runs, start_run
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -141,3 +144,23 @@ def test_concurrent_first_opens_all_succeed(store_url: str, tmp_path: Path) -> N
         _, stderr = child.communicate(timeout=60)
         assert child.returncode == 0, stderr.strip().splitlines()[-1:]
     assert current_revision(store_url) == head_revision()
+
+
+def test_migration_0005_keeps_existing_runs(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(url)
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0004")
+        connection.exec_driver_sql("INSERT INTO site (id, name, display_name, created_at) "
+                                   "VALUES (1, 'alpha', 'Alpha', '2026-01-01 00:00:00')")
+        connection.exec_driver_sql(
+            "INSERT INTO crawl_run (site_id, status, started_at, observed_at, pages, items, errors, parse_failures, "
+            "listing_pages, config_version, parser_version) VALUES (1, 'complete', '2026-01-01 00:00:00', "
+            "'2026-01-01 00:00:00', 3, 2, 0, 0, 1, 'c', 'p')")
+    engine.dispose()
+    with open_store(url) as store:
+        [run] = site_history(store, "alpha")
+        assert (run.status, run.items, run.detail_pages, run.fill_rates, run.health) == ("complete", 2, 0, None, None)
+        assert acquire_lease(store, "scheduler", "me:1:x", 30).holder == "me:1:x"

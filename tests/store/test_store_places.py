@@ -9,7 +9,8 @@ from alembic import command
 from store import open_store
 from store.db import alembic_config, current_revision, head_revision, make_engine
 from store.errors import StoreError
-from store.repository import add_unresolved_places, ensure_site, list_runs, top_unresolved_places
+from store.places import add_unresolved_places, top_unresolved_places
+from store.runs import ensure_site, list_runs
 
 T1 = datetime(2026, 11, 1, tzinfo=timezone.utc)
 T2 = datetime(2026, 11, 8, tzinfo=timezone.utc)

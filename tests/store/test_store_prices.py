@@ -10,7 +10,9 @@ from sqlalchemy import inspect
 from store import Store, StoreError, open_store
 from store.db import alembic_config, current_revision, head_revision, make_engine
 from store.prices import PriceRow, iter_price_rows
-from store.repository import add_observations, finish_run, record_health, start_run
+from store.observations import add_observations
+from store.run_health import record_health
+from store.runs import finish_run, start_run
 
 UTC = timezone.utc
 SEEN = datetime(2026, 11, 18, 2, 0, tzinfo=UTC)

@@ -8,7 +8,9 @@ import pytest
 from parsers.records import ObservedAd
 from parsers.sketches import keyed_sketch, text_shingles
 from store import Store, StoreError
-from store.repository import SignalRow, add_observations, finish_run, iter_signal_rows, start_run
+from store.observations import add_observations
+from store.runs import finish_run, start_run
+from store.signals import SignalRow, iter_signal_rows
 
 UTC = timezone.utc
 SEEN = datetime(2026, 11, 18, 2, 0, tzinfo=UTC)
@@ -50,7 +52,7 @@ def test_only_usable_runs_are_read(store: Store) -> None:
         finish_run(store, run_id, "complete" if status == "suspect" else status, pages=1, items=1, errors=0,
                    parse_failures=0, listing_pages=1, finish_reason="finished")
         if status == "suspect":
-            from store.repository import record_health
+            from store.run_health import record_health
 
             record_health(store, run_id, [{"check": "ads", "detail": "few"}])
     assert {row.ad_token for row in iter_signal_rows(store)} == {tok(1), tok(2), tok(3)}

@@ -5,7 +5,8 @@ from datetime import date, datetime, timedelta, timezone
 
 from config.geo import load_geography
 from parsers.records import ObservedAd
-from store import repository
+from store.observations import add_observations
+from store.runs import finish_run, start_run
 from web import auth
 
 GEO = load_geography()
@@ -69,19 +70,19 @@ def fill_market(store) -> None:
     for week in range(WEEKS):
         moment = FIRST_WEEK + timedelta(weeks=week)
         for site in SITES:
-            run_id = repository.start_run(store, site, site.title(), "cfg1", "p1", observed_at=moment)
+            run_id = start_run(store, site, site.title(), "cfg1", "p1", observed_at=moment)
             if site == "beta" and week == FAILED_WEEK:
-                repository.finish_run(store, run_id, "failed", pages=1, items=0, errors=1, parse_failures=0,
+                finish_run(store, run_id, "failed", pages=1, items=0, errors=1, parse_failures=0,
                                       listing_pages=1, finish_reason="finished", note="no ads")
                 continue
             ads = week_ads(site, week, moment)
-            repository.add_observations(store, run_id, ads)
+            add_observations(store, run_id, ads)
             if site == "alpha":
                 requests, reviews = week_demand(week, moment)
                 demand_store.add_request_observations(store, run_id, requests)
                 demand_store.add_review_events(store, run_id, reviews)
             status = "partial" if site == "beta" and week == PARTIAL_WEEK else "complete"
-            repository.finish_run(store, run_id, status, pages=10, items=len(ads), errors=int(status == "partial"),
+            finish_run(store, run_id, status, pages=10, items=len(ads), errors=int(status == "partial"),
                                   parse_failures=0, listing_pages=2, finish_reason="finished")
 
 

@@ -1,4 +1,4 @@
-"""Repository behaviour: sites, runs, observations and reading them back, on both backends."""
+"""Observations (store.observations): storing, deduplicating and streaming them back, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -8,19 +8,16 @@ import pytest
 from sqlalchemy import func, select
 
 from store import Store, StoreError
-from store.models import CrawlRun, Observation, Site
-from store.repository import (
-    ABANDONED_NOTE,
+from store.models import CrawlRun, Observation
+from store.observations import (
     ObservationRow,
     add_observations,
     database_size_bytes,
-    ensure_site,
-    finish_run,
-    get_run,
     iter_observation_rows,
-    list_runs,
-    mark_abandoned_runs,
-    run_status_by_site,
+    observation_span,
+)
+from store.runs import (
+    finish_run,
     start_run,
 )
 
@@ -42,32 +39,10 @@ def observation_count(store: Store) -> int:
         return session.exec(select(func.count()).select_from(Observation)).scalar_one()
 
 
-def test_ensure_site_is_idempotent_and_updates_display_name(store: Store) -> None:
-    first = ensure_site(store, "alpha", "Alpha")
-    assert ensure_site(store, "alpha", "Alpha") == first
-    assert ensure_site(store, "alpha", "Alpha Escorts") == first
-    assert ensure_site(store, "beta", "Beta") != first
-    with store.session() as session:
-        site = session.get(Site, first)
-        assert site is not None and site.display_name == "Alpha Escorts"
-
-
-def test_start_run_defaults(store: Store) -> None:
-    run_id = new_run(store)
-    run = get_run(store, run_id)
-    assert run is not None
-    assert run.site == "alpha" and run.status == "running"
-    assert run.observed_at == run.started_at and run.finished_at is None
-    assert run.started_at.tzinfo is None
-    assert abs(run.started_at - datetime.now(UTC).replace(tzinfo=None)) < timedelta(minutes=1)
-    assert (run.pages, run.items, run.errors, run.parse_failures, run.listing_pages) == (0, 0, 0, 0, 0)
-    assert (run.config_version, run.parser_version) == ("cfg-1", "parser-1")
-
-
-def test_start_run_backfill_observed_at_is_stored_as_utc(store: Store) -> None:
-    stockholm = datetime(2024, 7, 1, 14, 30, tzinfo=ZoneInfo("Europe/Stockholm"))
-    run = get_run(store, new_run(store, observed_at=stockholm))
-    assert run is not None and run.observed_at == datetime(2024, 7, 1, 12, 30)
+def finished_run(store: Store, site: str = "alpha", status: str = "complete", **counters) -> int:
+    run_id = start_run(store, site, site.title(), "cfg", "p1")
+    finish_run(store, run_id, status, **{**COUNTERS, **counters}, finish_reason="finished")
+    return run_id
 
 
 def test_duplicates_within_a_batch_are_stored_once(store: Store, make_ad) -> None:
@@ -168,72 +143,8 @@ def test_iter_observation_rows_can_stop_early(store: Store, make_ad) -> None:
     assert add_observations(store, new_run(store), [make_ad(tok(1))]) == 1
 
 
-def test_mark_abandoned_runs(store: Store) -> None:
-    crashed, done = new_run(store), new_run(store)
-    finish_run(store, done, "complete", finish_reason="finished", **COUNTERS)
-    other_site = new_run(store, site="beta")
-    assert mark_abandoned_runs(store, "alpha") == 1
-    assert mark_abandoned_runs(store, "alpha") == 0
-    assert mark_abandoned_runs(store, "unknown") == 0
-    abandoned = get_run(store, crashed)
-    assert abandoned is not None and abandoned.status == "failed" and abandoned.note == ABANDONED_NOTE
-    assert get_run(store, done).status == "complete"  # type: ignore[union-attr]
-    assert get_run(store, other_site).status == "running"  # type: ignore[union-attr]
-
-
-def test_finish_run_records_outcome_and_validates(store: Store) -> None:
-    run_id = new_run(store)
-    with pytest.raises(StoreError, match="status"):
-        finish_run(store, run_id, "running", finish_reason=None, **COUNTERS)
-    with pytest.raises(StoreError, match="pages"):
-        finish_run(store, run_id, "complete", finish_reason=None, **{**COUNTERS, "pages": -1})
-    with pytest.raises(StoreError, match="does not exist"):
-        finish_run(store, run_id + 100, "complete", finish_reason=None, **COUNTERS)
-    finish_run(store, run_id, "partial", finish_reason="closespider_timeout", note="timed out", **COUNTERS)
-    run = get_run(store, run_id)
-    assert run is not None and run.status == "partial" and run.finished_at is not None
-    assert (run.pages, run.items, run.listing_pages, run.finish_reason, run.note) == (
-        3, 2, 1, "closespider_timeout", "timed out",
-    )
-
-
-def test_list_runs_newest_first_and_by_site(store: Store) -> None:
-    ids = [new_run(store), new_run(store, site="beta"), new_run(store)]
-    assert [run.id for run in list_runs(store)] == ids[::-1]
-    assert [run.id for run in list_runs(store, site="alpha")] == [ids[2], ids[0]]
-    assert [run.id for run in list_runs(store, last=1)] == [ids[2]]
-    assert list_runs(store, site="nobody") == []
-
-
-def test_run_status_by_site(store: Store) -> None:
-    early = datetime(2025, 1, 1, tzinfo=UTC)
-    late = datetime(2025, 2, 1, tzinfo=UTC)
-    for observed_at, status in ((early, "complete"), (late, "complete"), (late, "failed")):
-        run_id = new_run(store, observed_at=observed_at)
-        finish_run(store, run_id, status, finish_reason="finished", **COUNTERS)
-    new_run(store, site="beta", observed_at=late)
-    summary = {(row.site, row.status): row for row in run_status_by_site(store)}
-    assert set(summary) == {("alpha", "complete"), ("alpha", "failed"), ("beta", "running")}
-    complete = summary[("alpha", "complete")]
-    assert complete.count == 2
-    assert (complete.first_observed_at, complete.last_observed_at) == (datetime(2025, 1, 1), datetime(2025, 2, 1))
-    windowed = run_status_by_site(store, since=datetime(2025, 1, 15, tzinfo=UTC))
-    assert {(row.site, row.status, row.count) for row in windowed} == {
-        ("alpha", "complete", 1), ("alpha", "failed", 1), ("beta", "running", 1),
-    }
-
-
 def test_database_size_bytes(store: Store) -> None:
     assert database_size_bytes(store) > 0
-
-
-def test_session_target_joins_callers_transaction(store: Store, make_ad) -> None:
-    with store.session() as session:
-        run_id = new_run(session)  # type: ignore[arg-type]
-        add_observations(session, run_id, [make_ad(tok(1))])
-        session.rollback()
-    assert list_runs(store) == []
-    assert observation_count(store) == 0
 
 
 def test_bulk_insert_of_twenty_thousand(store: Store, make_ad) -> None:
@@ -259,3 +170,12 @@ def test_bulk_insert_of_twenty_thousand(store: Store, make_ad) -> None:
             select(func.count()).select_from(Observation).join(CrawlRun).where(CrawlRun.id == run_id)
         ).scalar_one()
     assert counted == 20_000
+
+
+def test_observation_span(store: Store, make_ad) -> None:
+    assert observation_span(store) == (None, None, 0)
+    run_id = finished_run(store)
+    early = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
+    add_observations(store, run_id, [make_ad(tok(1), observed_at=early),
+                                     make_ad(tok(2), observed_at=early + timedelta(days=3))])
+    assert observation_span(store) == (datetime(2025, 3, 1, 12), datetime(2025, 3, 4, 12), 2)
