@@ -21,11 +21,10 @@ from store.aggregates import (
     count_purgeable_observations,
     frozen_periods,
     late_observations,
-    list_count_aggregates,
     purge_observations,
     purgeable_observation_times,
 )
-from store.observations import ObservationRow, iter_observation_rows
+from store.observations import iter_observation_rows
 
 # Provenance stored with every frozen count: how the value was computed.
 AGGREGATE_METHOD = "exact-distinct-tokens-v1"
