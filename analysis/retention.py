@@ -77,6 +77,45 @@ class PurgeResult:
     def nothing_to_do(self) -> bool:
         return self.observations == 0 and self.requests == 0 and self.reviews == 0
 
+    def summary(self) -> list[str]:
+        """What was (or would be) deleted and frozen, a sentence a line, for the terminal and the job log."""
+        kept_from = local_date(self.cutoff)  # a Swedish midnight: the first day that is kept
+        if self.nothing_to_do:
+            return [f"Nothing to purge: no observations, buyers' ads or reviews of finished runs before {kept_from} "
+                    f"(retention {self.retention_days} days)."]
+        verb = "Would delete" if self.dry_run else "Deleted"
+        lines = [f"Cutoff: observations before {kept_from} 00:00 Swedish time (retention {self.retention_days} days).",
+                 f"{verb} {_plural(self.observations, 'observation')}."]
+        if self.requests or self.reviews:
+            lines.append(f"{verb} {_plural(self.requests, 'buyer ad sighting')} and "
+                         f"{_plural(self.reviews, 'review event')} (the demand side).")
+        verb = "Would freeze" if self.dry_run else "Froze"
+        for side, labels in (("counts", self.frozen), ("demand counts", self.demand_frozen)):
+            frozen = [_periods(period, labels[period]) for period in PERIODS if labels.get(period)]
+            lines.append(f"{verb} the {side} of: {'; '.join(frozen)}." if frozen else
+                         f"No new periods to freeze ({side}).")
+        if not self.dry_run:
+            lines.append(f"Stored {self.aggregate_cells} count cells.")
+        for late, what in ((self.late, "observations"), (self.demand_late, "buyers' ads or reviews")):
+            if late:  # back-filled into frozen periods: kept out of their frozen counts
+                shown = ", ".join(f"{e.period_kind} {e.period} ({e.count})" for e in late[:6])
+                lines.append(f"Note: {what} arrived after their period was frozen and are not counted there: "
+                             f"{shown}{' …' if len(late) > 6 else ''}.")
+        return lines
+
+
+def _periods(kind: str, labels: tuple[str, ...]) -> str:
+    """'year 2025', 'quarters 2025-Q2, 2025-Q3' or '4 weeks 2025-W14 … 2025-W40'."""
+    if len(labels) == 1:
+        return f"{kind} {labels[0]}"
+    if len(labels) <= 3:
+        return f"{kind}s {', '.join(labels)}"
+    return f"{len(labels)} {kind}s {labels[0]} … {labels[-1]}"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
 
 def _first_days_of(moments: Iterable[datetime]) -> dict[tuple[str, str], date]:
     """Per (period kind, label) holding one of `moments`: its first such day."""

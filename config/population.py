@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from config.errors import ConfigError
+from config.geo import load_geography
 
 POPULATION_COLUMNS = ("kommunkod", "kommunnamn", "folkmangd", "ar")
 KOLADA_POPULATION_KPI = "N01951"
@@ -143,3 +144,14 @@ def write_population_csv(table: PopulationTable, names: dict[str, str], path: Pa
         for code in sorted(names):
             writer.writerow([code, names[code], table.by_kommun[code], table.year])
     temporary.replace(path)
+
+
+def refresh_population(source: Path, target: Path, year: int | None = None) -> tuple[PopulationTable, int]:
+    """Read a downloaded population table and write it as the bundled format to `target`.
+
+    Returns the table and the total population of the 290 kommuner.
+    """
+    table = read_population_file(source, year)
+    names = {code: kommun.name for code, kommun in load_geography().kommuner.items()}
+    write_population_csv(table, names, target)
+    return table, sum(table.by_kommun[code] for code in names)

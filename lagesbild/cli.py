@@ -66,10 +66,7 @@ def main(argv: list[str] | None = None) -> None:
     """Console entry point: library errors become one line on stderr and a non-zero exit."""
     try:
         code = app.main(args=argv, prog_name="lagesbild", standalone_mode=False)
-    except click.UsageError as exc:
-        err_console.print(f"error: {exc.format_message()}", markup=False, highlight=False)
-        sys.exit(2)
-    except click.ClickException as exc:
+    except click.ClickException as exc:  # a usage error exits 2
         err_console.print(f"error: {exc.format_message()}", markup=False, highlight=False)
         sys.exit(exc.exit_code)
     except click.Abort:

@@ -1,6 +1,7 @@
 """What the commands share: the consoles, the data-store opener and the window, level and period options."""
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -25,10 +26,15 @@ def open_settings_store(settings: Settings):
 
 
 def window_options(command):
-    """--level, --period, --from and --to, shared by the table commands."""
-    command = click.option("--to", "until", type=click.DateTime(["%Y-%m-%d"]), help="Last day (YYYY-MM-DD).")(command)
-    command = click.option("--from", "since", type=click.DateTime(["%Y-%m-%d"]), help="First day (YYYY-MM-DD).")(command)
-    return command
+    """--from and --to (YYYY-MM-DD), shared by the table commands; --from after --to is a usage error."""
+    @functools.wraps(command)
+    def checked(*args, since=None, until=None, **kwargs):
+        if since and until and since > until:
+            raise click.BadParameter("--from is after --to", param_hint="--from")
+        return command(*args, since=since, until=until, **kwargs)
+
+    checked = click.option("--to", "until", type=click.DateTime(["%Y-%m-%d"]), help="Last day (YYYY-MM-DD).")(checked)
+    return click.option("--from", "since", type=click.DateTime(["%Y-%m-%d"]), help="First day (YYYY-MM-DD).")(checked)
 
 
 def level_option(default: str):
@@ -45,6 +51,5 @@ def parse_as_of(text: str, option: str) -> datetime:
         raise click.BadParameter(f"{text!r} is not a date or time like 2026-07-22 or 2026-07-22T03:00",
                                  param_hint=option) from None
     if moment.tzinfo is None:  # naive times are Swedish local time
-
         moment = moment.replace(tzinfo=ZoneInfo("Europe/Stockholm"))
     return moment

@@ -15,6 +15,15 @@ from web.wording import share_text
 LEVEL_LABELS = {"riket": "Riket", "polisregion": "Polisregion", "lan": "Län", "kommun": "Kommun"}
 
 
+STATUS_COLOURS = {"complete": "green", "partial": "yellow", "suspect": "magenta", "failed": "red", "running": "cyan"}
+
+
+def status_markup(status: str) -> str:
+    """A run status in its colour, as Rich markup."""
+    colour = STATUS_COLOURS.get(status, "white")
+    return f"[{colour}]{status}[/{colour}]"
+
+
 def published_table(table: PublishedTable, *, hide_empty: bool = True, title: str | None = None,
                     columns: Sequence[tuple[str, str]] | None = None, share_of: str | None = None,
                     plain: Collection[str] = (), regions: bool = True) -> Table:

@@ -40,6 +40,11 @@ class PlaceResolution:
     trace: tuple[str, ...] = field(default=(), compare=False)
 
     @property
+    def status_text(self) -> str:
+        """"resolved", "ambiguous" or "unresolved:<reason>", as `lagesbild places` writes it."""
+        return f"unresolved:{self.reason}" if self.status == "unresolved" else self.status
+
+    @property
     def primary(self) -> str | None:
         """The first kommun code when resolved, otherwise None."""
         if self.status == RESOLVED and self.kommun_codes:

@@ -75,3 +75,23 @@ class Series:
     def from_dict(cls, data: dict[str, Any]) -> "Series":
         return cls(int(data["seed"]), float(data["scale"]),
                    tuple(datetime.fromisoformat(o) for o in data["occasions"]))
+
+
+def moment_of(week: str | None = None, as_of: str | None = None) -> datetime | None:
+    """The moment a week ('98', '2026-W47': its crawl occasion) or a date or time names; None for neither.
+
+    A naive time is Stockholm time. Raises ValueError, naming the option, for both or a bad value.
+    """
+    if week and as_of:
+        raise ValueError("give --week or --as-of, not both")
+    try:
+        if week:
+            return occasion(parse_week(week))
+    except ValueError as exc:
+        raise ValueError(f"--week: {exc}") from None
+    if as_of:
+        try:
+            return normalize_as_of(as_of.strip())
+        except ValueError:
+            raise ValueError(f"--as-of: {as_of!r} is not a date or time like 2026-07-22 or 2026-07-22T03:00") from None
+    return None

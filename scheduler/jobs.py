@@ -26,7 +26,12 @@ from config.settings import Settings, load_settings, load_settings_geography
 from config.sites import SiteConfig, load_sites
 from scheduler import alerts, child
 from store import open_store
-from store.leases import crawl_lock_name, get_lease, lease_is_live, release_leases_of_process
+from store.leases import (
+    crawl_lock_name,
+    get_lease,
+    lease_is_live,
+    release_leases_of_process,
+)
 from store.run_health import runs_started_since
 from store.runs import RUNNING, USABLE_STATUSES, RunSummary, fail_running_runs
 from web.files import write_protected_file
@@ -150,5 +155,5 @@ def purge() -> retention.PurgeResult:
     settings = load_settings()
     with open_store(settings.resolved_database_url) as store:
         result = retention.purge(store, load_settings_geography(settings), settings.retention_days)
-    logger.info("retention purge: %d observations deleted, cutoff %s", result.observations, result.cutoff)
+    logger.info("retention purge: %s", " ".join(result.summary()))
     return result

@@ -13,7 +13,12 @@ import sys
 import threading
 from collections.abc import Callable
 
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    JobExecutionEvent,
+)
 
 from config.settings import Settings
 from crawler.logredact import RedactingFilter
@@ -34,6 +39,15 @@ def scheduler_lease(store) -> LeaseInfo | None:
     """The live scheduler lease of this database, or None when no scheduler runs."""
     lease = get_lease(store, LEASE_NAME)
     return lease if lease is not None and lease_is_live(lease) else None
+
+
+def scheduler_state(settings: Settings) -> str:
+    """One line: which scheduler holds the lease, or how to start one."""
+    with open_store(settings.resolved_database_url) as store:
+        lease = scheduler_lease(store)
+    if lease is None:
+        return "No scheduler is running: start one with `lagesbild scheduler start`."
+    return f"Scheduler running: {lease.holder} (since {lease.acquired_at:%Y-%m-%d %H:%M} UTC)."
 
 
 def _on_event(settings: Settings):

@@ -15,9 +15,9 @@ from scheduler import schedules
 from scheduler.service import scheduler_lease
 from store import open_store
 from store.aggregates import frozen_periods
+from store.db import describe_url
 from store.observations import database_size_bytes, observation_span
 from store.runs import last_run_per_site
-from store.db import describe_url
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,16 @@ class SiteStatus:
     site: Any | None  # its config, None when runs exist but the config is gone
     last_run: Any | None  # RunSummary
     job: Any | None  # the schedule that crawls it
+
+    @property
+    def health(self) -> str:
+        """'ok', 'N failed check(s)', 'not checked', or '—' without a finished run."""
+        run = self.last_run
+        if run is None or (run.health is None and run.status == "running"):
+            return "—"
+        if run.health is None:
+            return "not checked"
+        return f"{len(run.health)} failed check(s)" if run.health else "ok"
 
 
 @dataclass(frozen=True)

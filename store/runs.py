@@ -291,3 +291,10 @@ def last_run_per_site(target: StoreOrSession) -> dict[str, RunSummary]:
     )
     with session_scope(target) as session:
         return {name: run_summary(run, name) for run, name in session.exec(statement).all()}
+
+
+def runs_per_key_period(target: StoreOrSession) -> dict[str | None, int]:
+    """How many crawl runs each study-period key tokenised (None: runs from before key periods)."""
+    statement = select(CrawlRun.key_period, func.count()).group_by(CrawlRun.key_period)
+    with session_scope(target) as session:
+        return dict(session.exec(statement).all())

@@ -6,9 +6,9 @@ One place for these words keeps the terminal, the dashboard and the report sayin
 from __future__ import annotations
 
 from analysis.disclosure import PublishedCell
-from analysis.trend_family import CENSORED_NOTE, EXTRA_LABELS
 from analysis.quality import BREAK_LABELS, EVENT_LABELS
 from analysis.signals import CLUSTER_SIZE_MEASURES, FEATURE_MEASURES
+from analysis.trend_family import CENSORED_NOTE, EXTRA_LABELS
 from analysis.trend_table import BEFORE_CRAWLS_NOTE, TrendRow, TrendTable
 from analysis.trends import RateRatio
 

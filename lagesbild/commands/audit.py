@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -11,13 +12,7 @@ from analysis.audit import AuditInputError, audit_files
 from analysis.counts import UNRESOLVED
 from config.errors import BadInput
 from config.settings import load_settings, load_settings_geography
-from evaluation.piiscan import (
-    NotLocalTruth,
-    load_truth,
-    needles_from_truth,
-    needles_from_values,
-    scan,
-)
+from evaluation.piiscan import NotLocalTruth, load_truth, needles_from_truth, needles_from_values, scan
 from lagesbild.options import console
 from store import open_store
 from web.wording import LEVEL_NAMES
@@ -75,13 +70,8 @@ def audit_pii(truth_source: str | None, values_file) -> None:
     if not hits:
         console.print(f"No plaintext found: {len(needles)} known values checked in {settings.resolved_home} and the database.")
         return
-    table = Table(title="Plaintext found")
-    table.add_column("where")
-    table.add_column("count")
-    by_place: dict[str, int] = {}
-    for hit in hits:  # the values themselves are not printed again
-        by_place[hit.where] = by_place.get(hit.where, 0) + 1
-    for where, count in sorted(by_place.items()):
+    table = Table("where", "count", title="Plaintext found")
+    for where, count in sorted(Counter(hit.where for hit in hits).items()):  # never the values themselves
         table.add_row(where, str(count))
     console.print(table)
     sys.exit(1)

@@ -2,34 +2,18 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
 
 import click
 from rich.table import Table
 
 from config import clock
-from config.settings import Settings, load_settings
-from config.sites import SiteConfig, get_site, load_sites
+from config.settings import load_settings
+from config.sites import get_site, load_sites
 from crawler.runner import run_crawls
 from lagesbild.options import console, open_settings_store, parse_as_of
-from lagesbild.terminal import CrawlProgress
-from scheduler.alerts import (
-    review_and_alert,  # health checks: suspect runs are marked, failures alerted
-)
+from lagesbild.terminal import CrawlProgress, status_markup
+from scheduler.alerts import review_and_alert  # health checks: suspect runs are marked, failures alerted
 from scheduler.health import describe
-
-
-def crawl_and_report(sites: list[SiteConfig], settings: Settings, store, key=None,
-                     observed_at: datetime | None = None) -> list:
-    with CrawlProgress(console, [s.name for s in sites]) as progress:
-        outcomes = run_crawls(sites, settings, store, progress=progress, key=key, observed_at=observed_at)
-    table = Table("site", "run", "status", "pages", "ads", "errors", "parse failures", "note", title="Crawl runs")
-    for o in outcomes:
-        colour = {"complete": "green", "partial": "yellow", "failed": "red"}.get(o.status, "white")
-        table.add_row(o.site, str(o.run_id), f"[{colour}]{o.status}[/{colour}]", str(o.pages), str(o.items),
-                      str(o.errors), str(o.parse_failures), o.note or "")
-    console.print(table)
-    return outcomes
 
 
 @click.command("crawl")
@@ -50,11 +34,16 @@ def crawl_command(site_names: tuple[str, ...], all_sites: bool, as_of: str | Non
     if not chosen:
         raise click.UsageError(f"no sites are configured in {settings.sites_dir}")
     store = open_settings_store(settings)
-    outcomes = crawl_and_report(chosen, settings, store, observed_at=observed_at)
-
-    for review in review_and_alert(store, settings, [o.run_id for o in outcomes if o.run_id is not None]):
-        if review.failed_checks:
-            console.print(f"run {review.run.id} ({review.run.site}) is {review.status}: "
-                          + "; ".join(describe(check) for check in review.failed_checks), markup=False)
+    with CrawlProgress(console, [site.name for site in chosen]) as progress:
+        outcomes = run_crawls(chosen, settings, store, progress=progress, observed_at=observed_at)
+    # Health checks after the crawl: a run that fails one is suspect, and the table says so.
+    reviews = {r.run.id: r for r in review_and_alert(store, settings, [o.run_id for o in outcomes if o.run_id])}
+    table = Table("site", "run", "status", "pages", "ads", "errors", "parse failures", "note", title="Crawl runs")
+    for o in outcomes:
+        review = reviews.get(o.run_id)
+        checks = "; ".join(describe(check) for check in review.failed_checks) if review else ""
+        table.add_row(o.site, str(o.run_id), status_markup(review.status if review else o.status), str(o.pages),
+                      str(o.items), str(o.errors), str(o.parse_failures), "; ".join(filter(None, (o.note, checks))))
+    console.print(table)
     if any(o.status == "failed" for o in outcomes):
         sys.exit(1)

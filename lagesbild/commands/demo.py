@@ -11,10 +11,9 @@ from config.settings import load_settings, load_settings_geography
 from crawler.runner import study_period_key
 from evaluation.series import plan_series, run_backfill
 from lagesbild.options import console, open_settings_store
-from lagesbild.terminal import print_coverage, published_table
+from lagesbild.terminal import print_coverage, published_table, status_markup
 from sandbox.weeks import week_of
-from web.exports import write_export
-from web.source import runs_context
+from web.files import write_protected_file
 
 
 def series_options(default_weeks: int):
@@ -31,8 +30,7 @@ def series_options(default_weeks: int):
 
 def report_week(moment: datetime, outcomes: list) -> None:
     """One progress line per back-filled week."""
-    colour = {"complete": "green", "partial": "yellow", "failed": "red", "suspect": "yellow"}
-    parts = [f"{o.site} [{colour.get(o.status, 'white')}]{o.status}[/] {o.items} ads" for o in outcomes]
+    parts = [f"{o.site} {status_markup(o.status)} {o.items} ads" for o in outcomes]
     console.print(f"week {moment:%G-W%V} (sim {week_of(moment)}): " + ", ".join(parts))
 
 
@@ -57,8 +55,7 @@ def demo_command(weeks: int, scale: float, seed: int) -> None:
                                   hide_empty=False))
     print_coverage(console, load_coverage(store))
     csv_path = settings.export_dir / "kommun-manad.csv"
-
-    write_export(family[("kommun", "month")], geography, csv_path, context=runs_context(store, "month"))
+    write_protected_file(family[("kommun", "month")], geography, store, csv_path)
     console.print(f"Municipal CSV (kommun × month): {csv_path}")
     console.print(f"Database: {settings.resolved_database_url}")
     console.print(f"Series manifest: {settings.resolved_home / 'series.json'} "

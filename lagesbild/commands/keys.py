@@ -36,10 +36,9 @@ def keys_status() -> None:
     settings = load_settings()
     ring = KeyRing(settings.resolved_key_dir, settings.key_period)
     periods = ring.periods()
-    runs_by_period: dict[str | None, int] = {}
-    for run in runs.list_runs(open_store(settings.resolved_database_url), last=None):
-        runs_by_period[run.key_period] = runs_by_period.get(run.key_period, 0) + 1
-    table = Table("period", "status", "started (UTC)", "ended", "key file", "crawl runs", title=f"Study periods in {ring.directory} (policy: {ring.policy})")
+    runs_by_period = runs.runs_per_key_period(open_store(settings.resolved_database_url))
+    table = Table("period", "status", "started (UTC)", "ended", "key file", "crawl runs",
+                  title=f"Study periods in {ring.directory} (policy: {ring.policy})")
     for period in periods:
         present = ring.key_path(period.id).exists()
         key_state = "present" if present else ("destroyed" if period.status == "destroyed" else "MISSING")

@@ -8,8 +8,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from config.geo import load_geography
-from config.population import read_population_file, write_population_csv
+from config.population import refresh_population
 from config.settings import load_settings, load_settings_geography
 from crawler.places import build_place_resolver
 from lagesbild.options import console, open_settings_store
@@ -38,8 +37,7 @@ def places_explain(text: str, context: str | None) -> None:
     for step in getattr(result, "trace", ()):
         console.print(f"  · {step}", markup=False, highlight=False, soft_wrap=True)
     names = ", ".join(geography.describe_kommun(code) for code in result.kommun_codes)
-    status = result.status if result.reason in (None, "ambiguous") else f"unresolved:{result.reason}"
-    console.print(f"{status}: {names or '—'}", markup=False, highlight=False, soft_wrap=True)
+    console.print(f"{result.status_text}: {names or '—'}", markup=False, highlight=False, soft_wrap=True)
     console.print(f"why: {result.explanation}", markup=False, highlight=False, soft_wrap=True)
 
 
@@ -57,8 +55,7 @@ def places_resolve(source, context: str | None) -> None:
     for line in source:
         text = line.rstrip("\r\n")
         result = resolver.resolve(text, context=context)
-        status = result.status if result.status != "unresolved" else f"unresolved:{result.reason}"
-        writer.writerow([text, result.primary or "", status])
+        writer.writerow([text, result.primary or "", result.status_text])
 
 
 @places_group.command("unresolved")
@@ -86,9 +83,6 @@ def geo_refresh(population_file: Path, year: int | None) -> None:
     Example: lagesbild geo refresh --population BE0101N1.csv
     """
     settings = load_settings()
-    table = read_population_file(population_file, year)
-    names = {code: kommun.name for code, kommun in load_geography().kommuner.items()}
-    write_population_csv(table, names, settings.population_file)
-    total = sum(table.by_kommun[code] for code in names)
+    table, total = refresh_population(population_file, settings.population_file, year)
     console.print(f"Population {table.year} ({table.source}, {total:,} inhabitants in 290 kommuner) "
                   f"written to {settings.population_file}")

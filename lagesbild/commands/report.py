@@ -10,10 +10,10 @@ from config.settings import load_settings, load_settings_geography
 from crawler.browser import find_chromium, launch_options
 from store import open_store
 from web.auth import log_event, operator
+from web.navigation import NotFound
 from web.pdf import PdfError, print_pdf
 from web.report import render_report, report_data
 from web.source import PublishedSource
-from web.navigation import NotFound
 
 
 @click.command("report")

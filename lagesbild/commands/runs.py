@@ -6,11 +6,11 @@ from rich.table import Column, Table
 
 from config.settings import load_settings
 from lagesbild.options import console
-from web.wording import percent
+from lagesbild.terminal import status_markup
 from scheduler import health
 from store import open_store, runs
+from web.wording import percent
 
-STATUS_COLOURS = {"complete": "green", "partial": "yellow", "suspect": "magenta", "failed": "red", "running": "cyan"}
 FIELD_LABELS = {"profile_id": "profile", "phone": "phone", "location": "place", "category": "category",
                 "posted": "posted"}
 
@@ -39,8 +39,7 @@ def runs_command(site: str | None, last: int) -> None:
     with open_store(settings.resolved_database_url) as store:
         for run in runs.list_runs(store, site=site, last=last):
             history = health.history_for(store, run, settings)
-            colour = STATUS_COLOURS.get(run.status, "white")
-            status = f"[{colour}]{run.status}[/{colour}]"
+            status = status_markup(run.status)
             if run.crawl_status:
                 status += f" ({run.crawl_status})"
             rates = ", ".join(f"{FIELD_LABELS.get(field, field)} {rate:.0%}"

@@ -1,16 +1,15 @@
 """`lagesbild sandbox serve`: the simulated market's sites on 127.0.0.1."""
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 import click
 
-from lagesbild.options import console, parse_as_of
+from lagesbild.options import console
 from sandbox.faults import FaultPlan
 from sandbox.server import SandboxServer
 from sandbox.simulation import build_market
-from sandbox.weeks import occasion, parse_week
+from sandbox.weeks import moment_of
 
 
 @click.group("sandbox")
@@ -33,7 +32,10 @@ def sandbox_serve(port: int, seed: int, week: str | None, as_of: str | None, sca
                   faults_file: Path | None) -> None:
     """Serve the fictional sandbox sites on 127.0.0.1 until Ctrl-C.  Example: lagesbild sandbox serve --week 2026-W30"""
     faults = FaultPlan.from_yaml(faults_file) if faults_file else None  # a bad file: one-line ConfigError
-    moment = sandbox_moment(week, as_of)
+    try:
+        moment = moment_of(week, as_of)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     market = build_market(seed, moment, scale=scale)
     try:
         server = SandboxServer(port=port, seed=seed, market=market, faults=faults)  # binds the port here
@@ -44,17 +46,3 @@ def sandbox_serve(port: int, seed: int, week: str | None, as_of: str | None, sca
     for line in faults.describe() if faults else ():
         console.print(f"  fault: {line}", markup=False, highlight=False)
     server.serve_forever()
-
-
-def sandbox_moment(week: str | None, as_of: str | None) -> datetime | None:
-    """The moment --week or --as-of names (None = now); a bad value is a usage error."""
-    if week and as_of:
-        raise click.UsageError("give --week or --as-of, not both")
-    if week:
-        try:
-            return occasion(parse_week(week))
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--week") from None
-    if as_of:
-        return parse_as_of(as_of, "--as-of")
-    return None

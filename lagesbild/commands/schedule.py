@@ -8,34 +8,17 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from config.settings import Settings, load_settings
+from config.settings import load_settings
 from config.sites import get_site
 from scheduler import schedules
 from scheduler.schedules import schedule_book
-from scheduler.service import (
-    SchedulerRunning,
-    run_scheduler_logging_to_stderr,
-    scheduler_lease,
-)
-from store import open_store
+from scheduler.service import SchedulerRunning, run_scheduler_logging_to_stderr, scheduler_state
 
 console = Console(highlight=False, soft_wrap=True)
 
 
-def _book(settings: Settings):
-    return schedule_book(settings)
-
-
 def _when(moment: datetime | None) -> str:
     return "paused" if moment is None else f"{moment:%Y-%m-%d %H:%M:%S %Z}"
-
-
-def _scheduler_state(settings: Settings) -> str:
-    with open_store(settings.resolved_database_url) as store:
-        lease = scheduler_lease(store)
-    if lease is None:
-        return "No scheduler is running: start one with `lagesbild scheduler start`."
-    return f"Scheduler running: {lease.holder} (since {lease.acquired_at:%Y-%m-%d %H:%M} UTC)."
 
 
 @click.group("schedule")
@@ -63,20 +46,20 @@ def schedule_add(site_name: str | None, all_sites: bool, task: str | None, cron:
     trigger = schedules.make_trigger(settings, cron=cron, every=every, jitter=jitter)
     if site_name is not None:
         get_site(settings.sites_dir, site_name)  # an unknown site is a config error (exit 2)
-    with _book(settings) as book:
+    with schedule_book(settings) as book:
         if task is not None:
             job = schedules.add_task(book, task, trigger)
         else:
             job = schedules.add_crawl(book, None if all_sites else site_name, trigger)
     console.print(f"Scheduled {job.id} ({job.what}): {job.trigger}; next run {_when(job.next_run)}.")
-    console.print(_scheduler_state(settings))
+    console.print(scheduler_state(settings))
 
 
 @schedule_group.command("list")
 def schedule_list() -> None:
     """List the schedules and their next runs.  Example: lagesbild schedule list"""
     settings = load_settings()
-    with _book(settings) as book:
+    with schedule_book(settings) as book:
         jobs = schedules.list_jobs(book)
     if not jobs:
         console.print("No schedules yet; add one with `lagesbild schedule add --site NAME --cron \"0 3 * * *\"`.")
@@ -85,12 +68,12 @@ def schedule_list() -> None:
         for job in jobs:
             table.add_row(job.id, job.what, job.trigger, _when(job.next_run))
         console.print(table)
-    console.print(_scheduler_state(settings))
+    console.print(scheduler_state(settings))
 
 
 def _edit(action: str, job_id: str) -> None:
     settings = load_settings()
-    with _book(settings) as book:
+    with schedule_book(settings) as book:
         if action == "pause":
             schedules.pause(book, job_id)
             console.print(f"Paused {job_id}.")
@@ -104,7 +87,7 @@ def _edit(action: str, job_id: str) -> None:
         else:
             job = schedules.run_now(book, job_id)
             console.print(f"Queued {job.id}: the scheduler runs it within {schedules.POLL_S:g} s.")
-            console.print(_scheduler_state(settings))
+            console.print(scheduler_state(settings))
 
 
 EDITS = {

@@ -13,12 +13,7 @@ from analysis.counts import LEVELS
 from analysis.mobility import FLOW_LEVELS, FlowMatrix, flow_matrices, protect_flows
 from analysis.periods import PERIODS
 from analysis.queries import load_coverage
-from analysis.signals import (
-    analyse,
-    load_signal_rows,
-    protect_cluster_sizes,
-    protect_signals,
-)
+from analysis.signals import analyse, load_signal_rows, protect_cluster_sizes, protect_signals
 from config.settings import load_settings, load_settings_geography
 from lagesbild.options import console, day, open_settings_store, window_options
 from lagesbild.terminal import print_coverage, published_table
@@ -35,9 +30,7 @@ from web.wording import (
 
 
 def _load(since, until):
-    """Settings, geography, the signal rows of a window and the store; --from after --to is a usage error."""
-    if since and until and since > until:
-        raise click.UsageError("--from must not be after --to")
+    """Settings, geography, the signal rows of a window and the store."""
     settings = load_settings()
     store = open_settings_store(settings)
     return settings, load_settings_geography(settings), load_signal_rows(store, day(since), day(until)), store

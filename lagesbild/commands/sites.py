@@ -19,7 +19,8 @@ def sites_group() -> None:
 def sites_list() -> None:
     """List the configured sites.  Example: lagesbild sites list"""
     settings = load_settings()
-    table = Table("name", "display name", "render", "start URLs", "delay (s)", "config version", title=f"Sites in {settings.sites_dir}")
+    table = Table("name", "display name", "render", "start URLs", "delay (s)", "config version",
+                  title=f"Sites in {settings.sites_dir}")
     for site in load_sites(settings.sites_dir).values():
         table.add_row(site.name, site.display_name, site.render_label, "\n".join(site.start_urls),
                       f"{site.rate_limit.delay_s:g}", site.config_version)
@@ -42,9 +43,7 @@ def sites_check(name: str) -> None:
     if not outcome.observations:
         raise click.ClickException(f"{name}: no ad could be extracted ({outcome.note or 'no detail page parsed'})")
     observed = outcome.observations[0]
-    table = Table(title="Extracted from one detail page (identifiers already tokenised)")
-    table.add_column("field")
-    table.add_column("value")
+    table = Table("field", "value", title="Extracted from one detail page (identifiers already tokenised)")
     for field in ("ad_token", "profile_token", "phone_token", "kommun_code", "unresolved_reason", "category", "posted_at",
                   "price_per_hour"):
         value = getattr(observed, field)

@@ -1,7 +1,6 @@
 """`lagesbild status`: one screen on sites, their last runs and health, schedules, database, keys and retention."""
 from __future__ import annotations
 
-
 import click
 from rich.console import Console
 from rich.table import Table
@@ -38,16 +37,10 @@ def status_command() -> None:
                   title="Sites")
     for entry in status.sites:
         site, run, job = entry.site, entry.last_run, entry.job
-        if run is None:
-            health_text = "—"
-        elif run.health is None:
-            health_text = "not checked" if run.status != "running" else "—"
-        else:
-            health_text = f"{len(run.health)} failed check(s)" if run.health else "ok"
         table.add_row(
             entry.name if site else f"{entry.name} (no config)", site.render_label if site else "—",
             str(run.id) if run else "—", f"{run.started_at:%Y-%m-%d %H:%M}" if run else "—",
-            run.status if run else "never crawled", health_text,
+            run.status if run else "never crawled", entry.health,
             (f"{job.id}: {job.trigger}" if job else "not scheduled"),
             (job.next_run.strftime("%Y-%m-%d %H:%M %Z") if job and job.next_run else ("paused" if job else "—")),
         )

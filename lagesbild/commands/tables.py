@@ -12,14 +12,7 @@ from analysis.disclosure import PublishedTable
 from analysis.queries import load_coverage, load_published
 from config.geo import Geography
 from config.settings import Settings, load_settings, load_settings_geography
-from lagesbild.options import (
-    console,
-    day,
-    level_option,
-    open_settings_store,
-    period_option,
-    window_options,
-)
+from lagesbild.options import console, day, level_option, open_settings_store, period_option, window_options
 from lagesbild.terminal import print_coverage, published_table
 from web.auth import operator
 from web.exports import FORMATS, UnsupportedExport

@@ -17,19 +17,8 @@ from analysis.trend_table import TREND_MEASURES, TrendTable, load_trend_table
 from config.geo import Geography
 from config.settings import load_settings, load_settings_geography
 from lagesbild.options import console, day, open_settings_store, window_options
-from web.wording import (
-    MEASURE_LABELS,
-    PARENT_NAMES,
-    PERIOD_NAMES,
-    PRICE_NOTE,
-    TREND_NOTE,
-    change,
-    flags,
-    number,
-    percent,
-    region_title,
-    trend_sentences,
-)
+from web.wording import (MEASURE_LABELS, PARENT_NAMES, PERIOD_NAMES, PRICE_NOTE, TREND_NOTE, change, flags, number,
+                          percent, region_title, trend_sentences)
 
 
 def resolve_region(geography: Geography, level: str, text: str | None) -> str:
@@ -97,8 +86,6 @@ def trends_command(level: str, region: str | None, period: str, measure: str, si
     settings = load_settings()
     geography = load_settings_geography(settings)
     code = resolve_region(geography, level, region)
-    if since and until and since > until:
-        raise click.BadParameter("--from is after --to", param_hint="--from")
     table = load_trend_table(open_settings_store(settings), geography, level, code, period, measure,
                              day(since), day(until), settings)
     if not table.rows:
