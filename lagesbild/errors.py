@@ -6,7 +6,7 @@ from crawler.browser import BrowserNotFound
 from crawler.keys import KeyFileError
 from evaluation.errors import EvaluationFolderTaken, SeriesNotFound
 from store.errors import StoreError
-from store.leases import LeaseHeld
+from store.errors import LeaseHeld
 
 # Exit code 2 for bad input (config, arguments), 1 for everything the environment got wrong.
 USER_ERRORS: dict[type[Exception], int] = {  # subclasses count as their base

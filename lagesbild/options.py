@@ -11,7 +11,6 @@ from rich.console import Console
 from analysis.counts import LEVELS
 from analysis.periods import PERIODS
 from config.settings import Settings
-from store import open_store
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -22,6 +21,8 @@ def day(value: datetime | None) -> date | None:
 
 
 def open_settings_store(settings: Settings):
+    from store.db import open_store  # not at start-up: `lagesbild --help` loads no database library
+
     return open_store(settings.resolved_database_url)
 
 

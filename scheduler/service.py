@@ -25,7 +25,8 @@ from crawler.logredact import RedactingFilter
 from scheduler import alerts, child
 from scheduler.schedules import POLL_S, list_jobs, new_scheduler
 from store import open_store
-from store.leases import HeldLeases, LeaseHeld, LeaseInfo, get_lease, lease_is_live
+from store.errors import LeaseHeld
+from store.leases import HeldLeases, LeaseInfo, get_lease, lease_is_live
 
 logger = logging.getLogger(__name__)
 LEASE_NAME = "scheduler"

@@ -17,19 +17,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 
 from store.db import Store
-from store.errors import StoreError
+from store.errors import LeaseHeld, StoreError
 from store.models import LEASE_HOLDER_LEN, LEASE_NAME_LEN, Lease, utcnow
 from store.session import StoreOrSession, check_text, insert_ignoring, session_scope
 
 logger = logging.getLogger(__name__)
-
-
-class LeaseHeld(StoreError):
-    """The lease is held by another live process."""
-
-    def __init__(self, message: str, lease: LeaseInfo) -> None:
-        super().__init__(message)
-        self.lease = lease
 
 
 @dataclass(frozen=True)
