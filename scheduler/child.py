@@ -35,7 +35,10 @@ logger = logging.getLogger(__name__)
 KILL_GRACE_S = 20.0  # SIGTERM first, SIGKILL this long after
 POLL_S = 0.5
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
-_OUT_OF_MEMORY = ("MemoryError", "Cannot allocate memory")
+# What a Python child says when its address space runs out: MemoryError, or, when the allocation fails inside
+# the interpreter (often while importing), a SystemError with no exception set, or a failed shared-library map.
+_OUT_OF_MEMORY = ("MemoryError", "Cannot allocate memory", "error return without exception set",
+                  "returned NULL without setting an exception", "failed to map segment from shared object")
 
 _running: dict[int, subprocess.Popen] = {}
 _running_lock = threading.Lock()
