@@ -141,10 +141,13 @@ class JobInfo:
 
 
 def _info(job: Job) -> JobInfo:
-    if job.id.startswith("crawl:"):
-        what = "crawl every site" if job.id == CRAWL_ALL else f"crawl {job.args[0]}"
+    base = job.id.removesuffix(":now")  # a run-now copy describes itself as its schedule does
+    if base == CRAWL_ALL:
+        what = "crawl every site"
+    elif base.startswith("crawl:"):
+        what = f"crawl {job.args[0] if job.args else base.removeprefix('crawl:')}"
     else:
-        what = TASKS.get(job.id.split(":")[0], ("", job.name))[1]
+        what = TASKS.get(base.split(":")[0], ("", job.name))[1]
     if job.id.endswith(":now"):
         what += " (once, run-now)"
     return JobInfo(job.id, what, _describe_trigger(job.trigger), job.next_run_time)

@@ -202,3 +202,15 @@ def test_schedule_commands(tmp_path, monkeypatch, capsys):
     status = run("status")
     for part in ("Database", "Scheduler not running", "nattsida", "crawl:nattsida", "Key period", "Retention 395 days"):
         assert part in status
+
+
+def test_run_now_of_every_site_and_of_a_task_lists_and_shows(settings: Settings):
+    every_day = schedules.make_trigger(settings, cron=None, every="1d", jitter=None)
+    with schedules.schedule_book(settings) as book:
+        schedules.add_crawl(book, None, every_day)
+        schedules.add_task(book, "purge", every_day)
+        assert schedules.run_now(book, "crawl:all").what == "crawl every site (once, run-now)"
+        assert "(once, run-now)" in schedules.run_now(book, "purge").what
+    with schedules.schedule_book(settings) as book:  # the queued copies read back from the job store
+        listed = {job.id: job.what for job in schedules.list_jobs(book)}
+    assert listed["crawl:all:now"] == "crawl every site (once, run-now)" and "purge:now" in listed
