@@ -23,9 +23,14 @@ def readme_command_lines() -> list[str]:
     return lines
 
 
+def subcommand(group: click.Group, name: str) -> click.Command:
+    return group.get_command(click.Context(group), name)  # the top-level group loads its commands on demand
+
+
 def all_commands(group: click.Group, prefix: str = "") -> list[str]:
     names = []
-    for name, command in group.commands.items():
+    for name in group.list_commands(click.Context(group)):
+        command = subcommand(group, name)
         full = f"{prefix}{name}"
         if isinstance(command, click.Group):
             names += all_commands(command, full + " ")
@@ -39,7 +44,14 @@ def test_readme_shows_the_two_setup_commands_first():
     assert [line.split("#")[0].strip() for line in first_block.strip().splitlines()] == ["make demo", "make test"]
 
 
-@pytest.mark.parametrize("command", all_commands(app))
+COMMANDS = all_commands(app)
+
+
+def test_the_command_tree_is_read_whole():
+    assert len(COMMANDS) > 30 and "schedule run-now" in COMMANDS and "keys destroy" in COMMANDS
+
+
+@pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_appears_in_the_readme(command):
     assert any(line.startswith(f"lagesbild {command}") for line in readme_command_lines()), command
 
@@ -60,5 +72,5 @@ def test_readme_command_lines_parse(line, tmp_path, monkeypatch):
     name = "lagesbild"
     while isinstance(command, click.Group):  # README lines give no group-level options
         name, args = args[0], args[1:]
-        command = command.commands[name]
+        command = subcommand(command, name)
     command.make_context(name, args)  # raises on an unknown option or a bad value
