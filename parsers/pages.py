@@ -12,7 +12,8 @@ from bs4 import BeautifulSoup, Tag
 from config.lexicons import load_lexicons
 from config.sites import FieldSpec, SiteConfig
 from parsers.dates import parse_swedish_date
-from parsers.phones import normalise_phone
+from parsers.phones import UNREADABLE, read_phone
+from parsers.visible import lxml_text, soup_text
 from parsers.prices import parse_price_per_hour
 from parsers.records import UNKNOWN_CATEGORY, AdRecord, DetailAds, ListingPage
 
@@ -90,7 +91,7 @@ class Document:
         if not css:
             return None
         element = self.soup.select_one(css)
-        return _clean(element.get_text(" ")) if element is not None else None
+        return _clean(soup_text(element, " ")) if element is not None else None
 
     def value(self, spec: FieldSpec, *, joined: bool = False) -> str | None:
         """The field's value, or None when the selector matches nothing."""
@@ -112,7 +113,7 @@ class Document:
         if attr:
             value = element.get(attr)
             return " ".join(value) if isinstance(value, list) else value
-        return element.get_text("" if joined else " ")
+        return soup_text(element, "" if joined else " ")
 
     def _xpath_value(self, spec: FieldSpec) -> str | None:
         results = self.tree.xpath(spec.xpath)
@@ -123,7 +124,7 @@ class Document:
             return str(first)
         if spec.attr:
             return first.get(spec.attr)
-        return first.text_content()
+        return lxml_text(first)
 
 
 def parse_listing(html: str, url: str, site: SiteConfig) -> ListingPage:
@@ -239,8 +240,8 @@ def _record(
         spec = getattr(detail, name)
         return doc.value(spec, joined=joined) if spec is not None else None
 
-    phone_text = optional("phone", joined=True)
-    phone = normalise_phone(phone_text) or normalise_phone(optional("phone"))
+    # Digits split over elements join without spaces; only a field holding exactly one number gives one.
+    phone, phone_problem = read_phone(optional("phone", joined=True))
     fields = {
         "profile_id": optional("profile_id"),
         "phone": phone,
@@ -261,6 +262,7 @@ def _record(
         title=optional("title"),
         text=optional("text"),
         missing_fields=missing,
+        warnings=(UNREADABLE,) if phone_problem == UNREADABLE else (),
         profile_name=optional("profile_name"),
         price_per_hour=parse_price_per_hour(optional("price")),  # a missing price is no missing field
     )
