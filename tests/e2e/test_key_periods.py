@@ -1,6 +1,9 @@
 """Study periods end to end: after `keys destroy`, re-crawled ads share no token with the old period."""
 from __future__ import annotations
 
+from datetime import timedelta
+
+from config import clock
 from store import open_store
 from store.observations import iter_observation_rows
 from store.runs import list_runs
@@ -28,7 +31,8 @@ def test_destroyed_period_tokens_do_not_link_to_new_ones(sandbox, tmp_path):
     destroyed = run_cli("keys", "destroy", first, "--yes", home=tmp_path)
     assert destroyed.returncode == 0, destroyed.stderr
     assert not (tmp_path / "keys" / f"period-{first}.key").exists()
-    assert run_cli("crawl", "--site", "nattsida", home=tmp_path, sandbox_url=sandbox.url).returncode == 0
+    later = (clock.now() + timedelta(hours=1)).isoformat()  # the frozen clock: a crawl an hour later
+    assert run_cli("crawl", "--site", "nattsida", home=tmp_path, sandbox_url=sandbox.url, now=later).returncode == 0
 
     periods = tokens_by_period(tmp_path)
     [second] = set(periods) - {first}
