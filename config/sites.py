@@ -17,6 +17,7 @@ _ENV_REF = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?::-(?P<default>[^}]*))?\}")
 RenderMode = Literal["http", "browser"]
 PAGE_TYPES = ("listing", "detail")
 PageType = Literal["listing", "detail"]
+DEFAULT_MAX_LINKS_PER_PAGE = 2_000
 
 
 class _Strict(BaseModel):
@@ -60,6 +61,8 @@ class ListingConfig(_Strict):
     next_page: str | None = None
     region_context: str | None = None
     max_pages: int = Field(default=500, ge=1)
+    # A hostile or broken listing page can hold hundreds of thousands of links: keep the first N of each kind.
+    max_links_per_page: int = Field(default=DEFAULT_MAX_LINKS_PER_PAGE, ge=1, le=100_000)
 
 
 class DetailConfig(_Strict):

@@ -55,8 +55,27 @@ def ad_items(stats: dict) -> int:
     return max(0, int(stats.get("item_scraped_count", 0)) - demand)
 
 
+@dataclass(frozen=True)
+class ErrorCounts:
+    """A crawl's errors by where they happened: fetching pages, parsing them, or storing what they held."""
+
+    request: int  # downloads that failed for good (after retries), whether or not the errback saw them
+    parse: int  # pages (or ads on a page) that could not be parsed, and callbacks that raised
+    storage: int  # observations, buyer ads and reviews the database did not take
+
+    @classmethod
+    def of(cls, stats: dict) -> "ErrorCounts":
+        request = max(int(stats.get("lagesbild/request_errors", 0)), sum(error_breakdown(stats).values()))
+        parse = int(stats.get("lagesbild/parse_failures", 0)) + int(stats.get("spider_exceptions/count", 0))
+        return cls(request, parse, int(stats.get("lagesbild/store_errors", 0)))
+
+
 def decide_status(stats: dict, finish_reason: str | None) -> tuple[str, str | None]:
-    """complete, partial or failed, from a finished crawl's stats; never complete unless it really finished."""
+    """complete, partial or failed, from a finished crawl's stats; never complete unless it really finished.
+
+    The note names request, parse and storage errors apart ("3 request errors (2 HTTP 503, 1 timed out);
+    2 pages could not be parsed; 40 observations could not be stored (database errors)").
+    """
 
     def _with_error_kinds(text: str) -> str:  # e.g. "3 request errors (2 HTTP 503, 1 timed out)"
         kinds = describe_errors(stats)
@@ -65,37 +84,44 @@ def decide_status(stats: dict, finish_reason: str | None) -> tuple[str, str | No
     pages = stats.get("response_received_count", 0)
     listing_pages = stats.get("lagesbild/listing_pages", 0)
     items = ad_items(stats)
-    errors = count_errors(stats)
-    parse_failures = stats.get("lagesbild/parse_failures", 0)
+    errors = ErrorCounts.of(stats)
     if pages == 0 or listing_pages == 0:
-        return "failed", _with_error_kinds("no listing page could be fetched")
+        return "failed", _with_error_kinds(_shutdown_prefix(finish_reason) + "no listing page could be fetched")
     if items == 0:
-        return "failed", _with_error_kinds(
-            "no ads found on any listing page (site down, layout changed or needs a browser?)")
+        return "failed", _with_error_kinds(_shutdown_prefix(finish_reason) +
+                                           "no ads found on any listing page (site down, layout changed or "
+                                           "needs a browser?)")
     problems = []
-    if finish_reason != "finished":
+    if finish_reason == SHUTDOWN_REASON:
+        problems.append("stopped early (shutdown: SIGTERM or Ctrl-C)")
+    elif finish_reason != "finished":
         problems.append(f"stopped early ({finish_reason})")
-    if errors:
-        problems.append(_with_error_kinds(f"{errors} request errors"))
-    if parse_failures:
-        problems.append(f"{parse_failures} pages could not be parsed")
+    if errors.request:
+        problems.append(_with_error_kinds(f"{errors.request} request errors"))
+    if errors.parse:
+        problems.append(f"{errors.parse} pages could not be parsed")
+    if errors.storage:
+        problems.append(f"{errors.storage} observations could not be stored (database errors)")
     if stats.get("lagesbild/max_pages_reached"):
         problems.append("listing.max_pages reached")
-    if stats.get("lagesbild/store_errors"):
-        problems.append("some observations could not be stored")
+    if stats.get("lagesbild/links_dropped"):
+        problems.append(f"{stats['lagesbild/links_dropped']} links over listing.max_links_per_page not followed")
     if problems:
         return "partial", "; ".join(problems)
     return "complete", None
 
 
+SHUTDOWN_REASON = "shutdown"  # Scrapy's finish reason after SIGTERM or SIGINT
+
+
+def _shutdown_prefix(finish_reason: str | None) -> str:
+    return "stopped by shutdown before anything was found; " if finish_reason == SHUTDOWN_REASON else ""
+
+
 def count_errors(stats: dict) -> int:
-    """Request, spider and storage errors. A failed download counts even if it never reached the errback."""
-    request_errors = max(int(stats.get("lagesbild/request_errors", 0)), sum(error_breakdown(stats).values()))
-    return int(
-        request_errors
-        + stats.get("spider_exceptions/count", 0)
-        + stats.get("lagesbild/store_errors", 0)
-    )
+    """Request errors: downloads that failed for good. A failed download counts even if it never reached the
+    errback. Parse and storage errors are counted apart (ErrorCounts), and named apart in the run's note."""
+    return ErrorCounts.of(stats).request
 
 
 def scrapy_settings(site: SiteConfig, settings: Settings, store, run_id: int | None) -> dict:
@@ -412,7 +438,7 @@ def _connect(crawler, crawl: _SiteCrawl, store, progress: ProgressCallback | Non
             pages=int(stats.get("response_received_count", 0)),
             items=ad_items(stats),
             errors=count_errors(stats),
-            parse_failures=int(stats.get("lagesbild/parse_failures", 0)),
+            parse_failures=ErrorCounts.of(stats).parse,
             listing_pages=int(stats.get("lagesbild/listing_pages", 0)),
             finish_reason=reason, note=note, observations=tuple(crawl.items), demand=tuple(crawl.demand),
         )
