@@ -45,6 +45,16 @@ def level_option(default: str):
 period_option = click.option("--period", type=click.Choice(PERIODS), default="month", show_default=True, help="Time period.")
 
 
+OUTPUT_HELP = "File to write; its folder must exist (no folder is created)."
+
+
+def check_output_folder(output, option: str = "-o") -> None:
+    """Refuse an output file whose folder does not exist: a typo must not create folders anywhere."""
+    folder = output.parent
+    if not folder.is_dir():
+        raise click.BadParameter(f"the folder {folder} does not exist; create it first", param_hint=option)
+
+
 def parse_as_of(text: str, option: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text.strip())

@@ -12,7 +12,7 @@ from analysis.disclosure import PublishedTable
 from analysis.queries import load_coverage, load_published
 from config.geo import Geography
 from config.settings import Settings, load_settings, load_settings_geography
-from lagesbild.options import console, day, level_option, open_settings_store, period_option, window_options
+from lagesbild.options import OUTPUT_HELP, check_output_folder, console, day, level_option, open_settings_store, period_option, window_options
 from lagesbild.terminal import print_coverage, published_table
 from web.auth import operator
 from web.exports import FORMATS, UnsupportedExport
@@ -54,7 +54,7 @@ def counts_command(level: str, period: str, since, until, all_regions: bool) -> 
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True,
               help="csv, xlsx, json, kolada (Kolada-shaped JSON) or jsonstat (JSON-stat2 as SCB's PxWebApi).")
 @click.option("--excel", is_flag=True, help="CSV for Swedish Excel: UTF-8 BOM, ';' and decimal commas.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="File to write.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help=OUTPUT_HELP)
 @click.option("--demand", is_flag=True, help="The demand side instead: efterfrågeannonser, recensioner, unika recensenter.")
 @window_options
 def export_command(level: str, period: str, fmt: str, excel: bool, output: Path, since, until, demand: bool = False) -> None:
@@ -64,6 +64,7 @@ def export_command(level: str, period: str, fmt: str, excel: bool, output: Path,
     """
     if excel and fmt != "csv":
         raise click.UsageError("--excel only applies to --format csv")
+    check_output_folder(output)
     if fmt == "kolada" and level == "polisregion":
         raise click.UsageError("Kolada has no codes for police regions; use --level kommun, lan or riket")
     settings = load_settings()
@@ -75,7 +76,7 @@ def export_command(level: str, period: str, fmt: str, excel: bool, output: Path,
         table = protected_counts(settings, store, level, period, since, until)
     window = "".join(f" {name}={day:%Y-%m-%d}" for name, day in (("från", since), ("till", until)) if day)
     try:
-        rows = write_protected_file(table, geography, store, output, fmt, excel=excel, who=operator(),
+        rows = write_protected_file(table, geography, store, output, fmt, excel=excel, who=operator(), create_folder=False,
                                     detail=f"{fmt}{' excel' if excel else ''} {level} {period}{window}")
     except UnsupportedExport as exc:
         raise click.UsageError(str(exc)) from None
