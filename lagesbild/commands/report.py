@@ -8,7 +8,7 @@ import click
 from analysis.counts import LEVELS
 from config.settings import load_settings, load_settings_geography
 from crawler.browser import find_chromium, launch_options
-from lagesbild.options import OUTPUT_HELP, check_output_folder
+from lagesbild.options import output_option
 from store import open_store
 from web.auth import log_event, operator
 from web.navigation import NotFound
@@ -24,7 +24,7 @@ from web.source import PublishedSource
 @click.option("--period", required=True, help="The period: 2026-Q3, 2026-11, 2026-W47 or 2026.")
 @click.option("--format", "fmt", type=click.Choice(["html", "pdf"]), default="pdf", show_default=True,
               help="Output format.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help=OUTPUT_HELP)
+@output_option
 def report_command(level: str, region: str | None, period: str, fmt: str, output: Path) -> None:
     """Write a lägesbild: headline numbers and change, charts, tables down to kommun, quality notes, methods.
 
@@ -32,7 +32,6 @@ def report_command(level: str, region: str | None, period: str, fmt: str, output
     """
     if level != "riket" and not region:
         raise click.UsageError(f"--level {level} needs --region")
-    check_output_folder(output)
     settings = load_settings()
     with open_store(settings.resolved_database_url) as store:
         source = PublishedSource(store, load_settings_geography(settings), settings)

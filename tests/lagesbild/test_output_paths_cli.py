@@ -25,4 +25,4 @@ def test_export_writes_into_an_existing_folder_and_help_says_it_must_exist(tmp_p
                      home=tmp_path / "home")
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "riket.csv").read_text(encoding="utf-8").startswith("kommunkod")
-    assert "folder must exist" in " ".join(run_cli("export", "--help", home=tmp_path / "home").stdout.split())
+    assert "in an existing folder" in " ".join(run_cli("export", "--help", home=tmp_path / "home").stdout.split())
