@@ -19,7 +19,7 @@ from crawler.anonymiser import Anonymiser, Tokeniser
 from crawler.browser import find_chromium, launch_options
 from crawler.keys import KEY_BYTES, KeyRing, SecretKey, StudyPeriod
 from crawler.logredact import RedactingFilter
-from crawler.middlewares import describe_errors, error_breakdown
+from crawler.middlewares import SHUTTING_DOWN, describe_errors, error_breakdown
 from crawler.places import build_place_resolver
 from crawler.spider import SiteSpider
 from parsers.records import ObservedAd
@@ -233,6 +233,32 @@ def throwaway_key() -> tuple[StudyPeriod, SecretKey]:
     return StudyPeriod("dry-run", "dry-run", "", "active"), SecretKey(secrets.token_bytes(KEY_BYTES))
 
 
+class _CrawlerProcess(CrawlerProcess):
+    """Scrapy's process, which on SIGTERM or Ctrl-C also cuts every backoff wait short.
+
+    Scrapy closes the spiders gracefully, but requests queued behind a site's backoff delay (up to 60 s
+    each after 503s) would still be waited for: minutes, until a supervisor's SIGKILL turns the partial
+    run into a failed one. So the delays drop to zero and the queues are released at once.
+    """
+
+    def _signal_shutdown(self, signum, frame) -> None:
+        from twisted.internet import reactor
+
+        SHUTTING_DOWN.set()
+        super()._signal_shutdown(signum, frame)
+        reactor.callFromThread(self.cut_waits)
+
+    def cut_waits(self) -> None:
+        for crawler in list(self.crawlers):
+            downloader = getattr(crawler.engine, "downloader", None)
+            for slot in list(getattr(downloader, "slots", {}).values()):
+                slot.delay = 0.0
+                if slot.latercall is not None:
+                    slot.latercall.cancel()
+                    slot.latercall = None
+                downloader._process_queue(slot)
+
+
 @dataclass
 class _SiteCrawl:
     site: SiteConfig
@@ -315,7 +341,8 @@ def run_crawl_series(
     started = datetime.now(timezone.utc)
     period, secret = key or study_period_key(settings)
     anonymiser = Anonymiser(Tokeniser(secret), build_place_resolver(settings))
-    process = CrawlerProcess({
+    SHUTTING_DOWN.clear()
+    process = _CrawlerProcess({
         "LOG_ENABLED": True, "LOG_LEVEL": settings.log_level, "LOG_INSTALL_ROOT_HANDLER": False,
         "TELNETCONSOLE_ENABLED": False, "REMOTE_CONTROL_ENABLED": False,
     })
@@ -343,6 +370,8 @@ def run_crawl_series(
     def crawl_all():
         try:
             for observed_at in occasions:
+                if SHUTTING_DOWN.is_set():  # SIGTERM or Ctrl-C: no further occasion starts
+                    break
                 if before_occasion is not None:
                     before_occasion(observed_at)
                 crawls = crawl_occasion(observed_at)
@@ -357,8 +386,12 @@ def run_crawl_series(
         finally:
             from twisted.internet import reactor
 
-            if reactor.running:
+            from twisted.internet.error import ReactorNotRunning
+
+            try:  # after SIGTERM or Ctrl-C Scrapy stops the reactor itself, maybe first
                 reactor.stop()
+            except ReactorNotRunning:
+                pass
 
     process_errors: list = []
     from twisted.internet import reactor
