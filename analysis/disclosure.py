@@ -274,10 +274,26 @@ def suppression_pattern(
 
 # --- tables ------------------------------------------------------------------------
 
-def _rule(method: str, thresholds: Mapping[str, int], signal_measures: Iterable[str]) -> str:
-    version = METHOD_VERSIONS[method]
+# Marks every output protected with thresholds below the protective minimum (DEFAULT_THRESHOLD for counts,
+# DEFAULT_SIGNAL_THRESHOLD for signals), which config.settings allows only with
+# LAGESBILD_DISCLOSURE_UNSAFE_FOR_TESTS=1. The rule text carries it into every table, export and page.
+NOT_FOR_PUBLICATION = "EJ FÖR PUBLICERING: skyddsgränser under miniminivån (endast för test)"
+
+
+def unsafe_thresholds(threshold: int, signal_threshold: int) -> bool:
+    """True when either threshold is below its protective minimum: the output is not for publication."""
+    return threshold < DEFAULT_THRESHOLD or signal_threshold < DEFAULT_SIGNAL_THRESHOLD
+
+
+def _rule(method: str, thresholds: Mapping[str, int], signal_measures: Iterable[str], unsafe: bool = False) -> str:
     plain = sorted({t for m, t in thresholds.items() if m not in set(signal_measures)})
     signal = sorted({t for m, t in thresholds.items() if m in set(signal_measures)})
+    text = _rule_text(method, plain, signal)
+    return f"{NOT_FOR_PUBLICATION}. {text}" if unsafe else text
+
+
+def _rule_text(method: str, plain: list[int], signal: list[int]) -> str:
+    version = METHOD_VERSIONS[method]
 
     def span(t: int) -> str:
         return f"1–{t - 1}" if t > 2 else "1"
@@ -331,6 +347,7 @@ def protect_family(
     if threshold < 1 or signal_threshold < 1:
         raise ValueError("threshold must be at least 1")
     signal_measures = frozenset(signal_measures)
+    unsafe = unsafe_thresholds(threshold, signal_threshold)
     measures = sorted({m for table in tables for m in table.measures})
     thresholds = {m: threshold_for(m, threshold, signal_threshold, signal_measures) for m in measures}
 
@@ -340,7 +357,7 @@ def protect_family(
                 raise DisclosureError(f"the Cell Key Method needs cell keys ({table.level} {row.region_code})")
             return _shown(perturb(row.values[measure], row.cell_keys[measure], thresholds[measure]))
 
-        return [_publish(t, ckm_cell, _rule(CKM, {m: thresholds[m] for m in t.measures}, signal_measures), CKM)
+        return [_publish(t, ckm_cell, _rule(CKM, {m: thresholds[m] for m in t.measures}, signal_measures, unsafe), CKM)
                 for t in tables]
 
     values: dict[str, dict[CellRef, int]] = defaultdict(dict)
@@ -360,7 +377,7 @@ def protect_family(
         return _shown(None if ref in hidden[measure] else row.values[measure])
 
     return [_publish(t, suppressed_cell, _rule(SUPPRESSION, {m: thresholds[m] for m in t.measures},
-                                               signal_measures), SUPPRESSION)
+                                               signal_measures, unsafe), SUPPRESSION)
             for t in tables]
 
 

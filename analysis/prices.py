@@ -20,6 +20,7 @@ from typing import Iterable, Protocol
 from analysis.counts import LEVELS, UNRESOLVED, all_region_codes, region_display_name, region_key
 from analysis.disclosure import (
     DEFAULT_SIGNAL_THRESHOLD,
+    NOT_FOR_PUBLICATION,
     DEFAULT_THRESHOLD,
     QUANTILE_ROUNDING,
     SUPPRESSED,
@@ -94,7 +95,8 @@ def price_threshold(settings=None) -> int:
 
 
 def price_rule(threshold: int, step: int = QUANTILE_ROUNDING) -> str:
-    return (f"{PRICE_METHOD}: median och kvartiler av timpriset över annonser med angivet pris (en annons "
+    flag = f"{NOT_FOR_PUBLICATION}. " if threshold < DEFAULT_SIGNAL_THRESHOLD else ""
+    return (f"{flag}{PRICE_METHOD}: median och kvartiler av timpriset över annonser med angivet pris (en annons "
             f"räknas en gång per period), avrundade till närmaste {step} kr; visas bara när minst {threshold} "
             f"annonser med pris finns, annars {SUPPRESSED}")
 

@@ -20,7 +20,7 @@ from config.geo import load_geography
 from config.settings import BUNDLED_SITES_DIR
 from config.sites import load_site
 from sandbox.server import SandboxServer
-from parsers.pages import parse_detail
+from parsers.pages import parse_detail, parse_listing
 from parsers.records import ObservedAd
 from store import open_store
 from store.observations import add_observations
@@ -162,18 +162,34 @@ def synthetic_store(observations: int, days: int):
     return store, per_day * days
 
 
+def hostile_listing_time(links: int) -> tuple[float, float, int, int]:
+    """Seconds to parse a listing page of `links` ad links (with the default cap), its size in MB, links kept, dropped."""
+    site = load_site(BUNDLED_SITES_DIR / "nattsida.yaml")
+    html = "<html><body>" + "".join(
+        f'<article class="ad-card"><a class="ad-link" href="/nattsida/annons/{i}">x</a></article>'
+        for i in range(links)) + "</body></html>"
+    started = time.perf_counter()
+    page = parse_listing(html, "http://127.0.0.1/nattsida/region/x", site)
+    return time.perf_counter() - started, len(html) / 1e6, len(page.detail_urls), page.links_dropped
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--observations", type=int, default=300_000, help="sightings in the synthetic count store")
     parser.add_argument("--days", type=int, default=60, help="daily runs they are spread over")
     parser.add_argument("--parser-rounds", type=int, default=200, help="passes over the saved detail pages")
-    parser.add_argument("--only", choices=("trends",), help="run one figure only")
+    parser.add_argument("--only", choices=("trends", "hostile-listing"), help="run one figure only")
     parser.add_argument("--trend-days", type=int, default=365, help="daily crawls in the synthetic trend store")
     parser.add_argument("--trend-ads", type=int, default=10_000, help="listings crawled per day in it")
     args = parser.parse_args()
     if args.only == "trends":
         for line in trend_figure(args.trend_days, args.trend_ads):
             print(line, flush=True)
+        return
+    seconds, size_mb, kept, dropped = hostile_listing_time(200_000)
+    print(f"hostile listing page: 200,000 ad links ({size_mb:.1f} MB) parsed in {seconds:.1f} s "
+          f"({kept:,} kept, {dropped:,} over listing.max_links_per_page)", flush=True)
+    if args.only == "hostile-listing":
         return
 
     with SandboxServer(port=0).start() as sandbox:

@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, ValidationError, field_validator
+from pydantic import SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.errors import ConfigError
@@ -15,6 +15,11 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 BUNDLED_SITES_DIR = PACKAGE_DIR / "sites"
 GEO_DIR = PACKAGE_DIR / "geo"
 DEFAULT_SANDBOX_URL = "http://127.0.0.1:8765"
+# The protective minimum thresholds of disclosure control (analysis.disclosure's defaults): lower ones only
+# with LAGESBILD_DISCLOSURE_UNSAFE_FOR_TESTS=1, and every output then says it is not for publication.
+MIN_SMALL_CELL_THRESHOLD = 5
+MIN_SIGNAL_THRESHOLD = 10
+UNSAFE_FLAG = "LAGESBILD_DISCLOSURE_UNSAFE_FOR_TESTS"
 
 
 class Settings(BaseSettings):
@@ -31,6 +36,8 @@ class Settings(BaseSettings):
     sandbox_url: str = DEFAULT_SANDBOX_URL
     user_agent: str = "lagesbild/0.1 (+https://www.jamstalldhetsmyndigheten.se; NSPM market monitoring)"
     log_level: str = "INFO"
+    # Declared before the thresholds: their validators read it.
+    disclosure_unsafe_for_tests: bool = False
     small_cell_threshold: int = 5
     # Disclosure control (analysis.disclosure): "suppression" (the default) or "ckm" (the Cell Key Method),
     # and the stricter threshold for signal measures such as profiles in shared-phone clusters.
@@ -76,9 +83,49 @@ class Settings(BaseSettings):
 
     @field_validator("small_cell_threshold", "signal_threshold")
     @classmethod
-    def _positive(cls, value: int) -> int:
+    def _protective(cls, value: int, info: ValidationInfo) -> int:
         if value < 1:
             raise ValueError("must be at least 1")
+        minimum = MIN_SMALL_CELL_THRESHOLD if info.field_name == "small_cell_threshold" else MIN_SIGNAL_THRESHOLD
+        if value < minimum and not info.data.get("disclosure_unsafe_for_tests"):
+            raise ValueError(f"must be at least {minimum} (the protective minimum); lower only for tests, "
+                             f"with {UNSAFE_FLAG}=1, and every output is then marked not for publication")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        usage = "use sqlite:///path or postgresql+psycopg://user@host:port/db"
+        try:
+            url = make_url(value)
+            port = url.port
+        except (ArgumentError, ValueError):
+            raise ValueError(f"is not a database URL; {usage}") from None
+        if url.drivername.split("+")[0] not in {"sqlite", "postgresql", "postgres"}:
+            raise ValueError(f"unsupported database {url.drivername!r}; {usage}")
+        if port is not None and not 1 <= port <= 65535:
+            raise ValueError("port must be from 1 to 65535")
+        return value
+
+    @field_validator("sandbox_url")
+    @classmethod
+    def _sandbox_url(cls, value: str) -> str:
+        from urllib.parse import urlsplit
+
+        try:
+            parts = urlsplit(value)
+            port = parts.port
+        except ValueError as exc:
+            raise ValueError(f"is not a URL ({exc})") from None
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError("must be an http:// URL such as http://127.0.0.1:8765")
+        if port is not None and not 1 <= port <= 65535:
+            raise ValueError("port must be from 1 to 65535")
         return value
 
     @field_validator("retention_days")
@@ -89,11 +136,18 @@ class Settings(BaseSettings):
         return value
 
     @field_validator("crawl_timeout_s", "crawl_memory_mb", "schedule_misfire_grace_s", "lease_ttl_s",
-                     "health_history_runs", "health_min_history", "smtp_port")
+                     "health_history_runs", "health_min_history")
     @classmethod
     def _positive_int(cls, value: int) -> int:
         if value < 1:
             raise ValueError("must be at least 1")
+        return value
+
+    @field_validator("smtp_port")
+    @classmethod
+    def _port(cls, value: int) -> int:
+        if not 1 <= value <= 65535:
+            raise ValueError("must be a port number from 1 to 65535")
         return value
 
     @field_validator("health_min_ratio", "health_fill_ratio", "health_max_error_rate")
@@ -171,9 +225,14 @@ def load_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = "LAGESBILD_" + str(first["loc"][0]).upper() if first["loc"] else "LAGESBILD_*"
-        raise ConfigError("environment", field, first["msg"]) from None
+        # Every bad value, each named by its variable, in one line.
+        problems = [(_variable(error["loc"]), error["msg"].removeprefix("Value error, ")) for error in exc.errors()]
+        (field, first), rest = problems[0], problems[1:]
+        raise ConfigError("environment", field, "; ".join([first, *(f"{v}: {m}" for v, m in rest)])) from None
+
+
+def _variable(loc: tuple) -> str:
+    return "LAGESBILD_" + str(loc[0]).upper() if loc else "LAGESBILD_*"
 
 
 def load_settings_geography(settings: Settings):

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
 
 from config.errors import ConfigError
 
@@ -18,6 +18,38 @@ _ENV_REF = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?::-(?P<default>[^}]*))?\}")
 RenderMode = Literal["http", "browser"]
 PAGE_TYPES = ("listing", "detail")
 PageType = Literal["listing", "detail"]
+DEFAULT_MAX_LINKS_PER_PAGE = 2_000
+
+
+def _check_css(value: str | None) -> str | None:
+    """A CSS selector the parsers (soupsieve) can apply; checked when the config loads, not mid-crawl."""
+    if value is None:
+        return value
+    import soupsieve
+
+    try:
+        soupsieve.compile(value)
+    except (soupsieve.SelectorSyntaxError, ValueError, TypeError) as exc:
+        problem = str(exc).strip().splitlines()[0]
+        raise ValueError(f"CSS selector {value!r} is not valid: {problem}") from None
+    return value
+
+
+def _check_xpath(value: str | None) -> str | None:
+    """An XPath expression lxml can evaluate."""
+    if value is None:
+        return value
+    from lxml import etree
+
+    try:
+        etree.XPath(value)
+    except etree.XPathSyntaxError as exc:
+        raise ValueError(f"XPath {value!r} is not valid: {exc}") from None
+    return value
+
+
+# A selector the parsers apply to a page (browser actions take Playwright's selectors, which are not checked here).
+CssSelector = Annotated[str, AfterValidator(_check_css)]
 
 
 class _Strict(BaseModel):
@@ -32,8 +64,8 @@ class FieldSpec(_Strict):
     filled from them, e.g. regex `(?P<area>0\\d+)\\D+(?P<rest>\\d+)` and template `"{area}-{rest}"`.
     """
 
-    css: str | None = None
-    xpath: str | None = None
+    css: Annotated[str | None, AfterValidator(_check_css)] = None
+    xpath: Annotated[str | None, AfterValidator(_check_xpath)] = None
     attr: str | None = None
     regex: str | None = None
     from_url: bool = False
@@ -78,11 +110,13 @@ def _coerce_field(value: object) -> object:
 class ListingConfig(_Strict):
     """How to walk listing pages: region links, ad links and pagination."""
 
-    region_links: str | None = None
-    detail_links: str
-    next_page: str | None = None
-    region_context: str | None = None
+    region_links: CssSelector | None = None
+    detail_links: CssSelector
+    next_page: CssSelector | None = None
+    region_context: CssSelector | None = None
     max_pages: int = Field(default=500, ge=1)
+    # A hostile or broken listing page can hold hundreds of thousands of links: keep the first N of each kind.
+    max_links_per_page: int = Field(default=DEFAULT_MAX_LINKS_PER_PAGE, ge=1, le=100_000)
 
 
 class DetailConfig(_Strict):
@@ -93,7 +127,7 @@ class DetailConfig(_Strict):
     own container; a field found in none (a phone or profile id shown once) from the rest of the page.
     """
 
-    ad_container: str | None = Field(default=None, min_length=1)
+    ad_container: CssSelector | None = Field(default=None, min_length=1)
     ad_id: FieldSpec
     profile_id: FieldSpec | None = None
     phone: FieldSpec | None = None
@@ -120,7 +154,7 @@ class SectionConfig(_Strict):
     follows `listing.next_page` and its ads `listing.detail_links`.
     """
 
-    links: str = Field(min_length=1)
+    links: CssSelector = Field(min_length=1)
     ad_class: Literal["offer", "request"] = Field(alias="class")
 
 
@@ -145,9 +179,9 @@ class ReviewFields(_Strict):
 class ReviewsConfig(_Strict):
     """Buyer reviews: list pages linked from listing pages, one review per container."""
 
-    links: str = Field(min_length=1)  # on any listing page: links to the first review list page
-    next_page: str | None = None
-    container: str = Field(min_length=1)
+    links: CssSelector = Field(min_length=1)  # on any listing page: links to the first review list page
+    next_page: CssSelector | None = None
+    container: CssSelector = Field(min_length=1)
     fields: ReviewFields
     max_pages: int = Field(default=100, ge=1)
 
@@ -276,6 +310,29 @@ class SiteConfig(_Strict):
         return self
 
 
+SITE_PARSER_PREFIX = "parsers.sites."
+
+
+def _check_parser_module(site: SiteConfig) -> None:
+    """A `parser:` module must exist under parsers.sites and import cleanly (found when the config loads)."""
+    import importlib
+
+    name = site.parser
+    if name is None:
+        return
+    if not re.fullmatch(r"parsers\.sites\.[A-Za-z_][A-Za-z0-9_]*", name):
+        raise ConfigError(site.source_file, "parser", f"must be a module under {SITE_PARSER_PREFIX}*, not {name!r}")
+    try:
+        importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name and name.startswith(exc.name):  # the module (or parsers.sites) itself is missing
+            raise ConfigError(site.source_file, "parser", f"module {name!r} not found") from None
+        raise ConfigError(site.source_file, "parser", f"module {name!r} cannot be imported: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - a broken module is a config problem named by file and field
+        raise ConfigError(site.source_file, "parser",
+                          f"module {name!r} cannot be imported: {type(exc).__name__}: {exc}") from None
+
+
 def _expand_env(text: str) -> str:
     def replace(match: re.Match[str]) -> str:
         value = os.environ.get(match["name"])
@@ -301,7 +358,7 @@ def _first_problem(exc: ValidationError) -> tuple[str, str]:
     errors = exc.errors()
     same_field = [e for e in errors if _field_path(e["loc"]).split(".")[0] == _field_path(errors[0]["loc"]).split(".")[0]]
     chosen = max(same_field, key=lambda e: len(_field_path(e["loc"]).split(".")))
-    return _field_path(chosen["loc"]), chosen["msg"]
+    return _field_path(chosen["loc"]), chosen["msg"].removeprefix("Value error, ")
 
 
 def load_site(path: Path) -> SiteConfig:
@@ -311,6 +368,10 @@ def load_site(path: Path) -> SiteConfig:
         raw_text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(file, "", f"cannot read file ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[:exc.start].count(b"\n") + 1
+        raise ConfigError(file, f"line {line}", f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); "
+                                                "save the file as UTF-8") from None
     try:
         data = yaml.safe_load(_expand_env(raw_text))
     except yaml.YAMLError as exc:
@@ -328,6 +389,7 @@ def load_site(path: Path) -> SiteConfig:
         raise ConfigError(file, *_first_problem(exc)) from None
     if site.name != path.stem:
         raise ConfigError(file, "name", f"must match the file name ({path.stem!r})")
+    _check_parser_module(site)
     return site
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 
 from scrapy import Request, Spider
 from scrapy.exceptions import (
@@ -28,6 +29,8 @@ logger = logging.getLogger(__name__)
 BACKOFF_STATUSES = {429, 503}
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 ERROR_STAT_PREFIX = "lagesbild/errors/"
+# Set when the crawl process got SIGTERM or SIGINT (crawler.runner): no more backoff, waits are cut short.
+SHUTTING_DOWN = threading.Event()
 
 # How each kind of failure reads in a run's note; HTTP statuses read "HTTP <status>".
 ERROR_KINDS = {
@@ -79,6 +82,9 @@ class BackoffMiddleware:
     def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
         slot = self._slot(request)
         if slot is None:
+            return response
+        if SHUTTING_DOWN.is_set():  # stopping: finish what is queued now, never wait up to a minute per request
+            slot.delay = 0.0
             return response
         if response.status in BACKOFF_STATUSES:
             wanted = max(slot.delay * 2, 0.5)

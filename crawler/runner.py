@@ -19,7 +19,7 @@ from crawler.anonymiser import Anonymiser, Tokeniser
 from crawler.browser import find_chromium, launch_options
 from crawler.keys import KEY_BYTES, KeyRing, SecretKey, StudyPeriod
 from crawler.logredact import RedactingFilter
-from crawler.middlewares import describe_errors, error_breakdown
+from crawler.middlewares import SHUTTING_DOWN, describe_errors, error_breakdown
 from crawler.places import build_place_resolver
 from crawler.spider import SiteSpider
 from parsers.records import ObservedAd
@@ -55,8 +55,27 @@ def ad_items(stats: dict) -> int:
     return max(0, int(stats.get("item_scraped_count", 0)) - demand)
 
 
+@dataclass(frozen=True)
+class ErrorCounts:
+    """A crawl's errors by where they happened: fetching pages, parsing them, or storing what they held."""
+
+    request: int  # downloads that failed for good (after retries), whether or not the errback saw them
+    parse: int  # pages (or ads on a page) that could not be parsed, and callbacks that raised
+    storage: int  # observations, buyer ads and reviews the database did not take
+
+    @classmethod
+    def of(cls, stats: dict) -> "ErrorCounts":
+        request = max(int(stats.get("lagesbild/request_errors", 0)), sum(error_breakdown(stats).values()))
+        parse = int(stats.get("lagesbild/parse_failures", 0)) + int(stats.get("spider_exceptions/count", 0))
+        return cls(request, parse, int(stats.get("lagesbild/store_errors", 0)))
+
+
 def decide_status(stats: dict, finish_reason: str | None) -> tuple[str, str | None]:
-    """complete, partial or failed, from a finished crawl's stats; never complete unless it really finished."""
+    """complete, partial or failed, from a finished crawl's stats; never complete unless it really finished.
+
+    The note names request, parse and storage errors apart ("3 request errors (2 HTTP 503, 1 timed out);
+    2 pages could not be parsed; 40 observations could not be stored (database errors)").
+    """
 
     def _with_error_kinds(text: str) -> str:  # e.g. "3 request errors (2 HTTP 503, 1 timed out)"
         kinds = describe_errors(stats)
@@ -65,37 +84,44 @@ def decide_status(stats: dict, finish_reason: str | None) -> tuple[str, str | No
     pages = stats.get("response_received_count", 0)
     listing_pages = stats.get("lagesbild/listing_pages", 0)
     items = ad_items(stats)
-    errors = count_errors(stats)
-    parse_failures = stats.get("lagesbild/parse_failures", 0)
+    errors = ErrorCounts.of(stats)
     if pages == 0 or listing_pages == 0:
-        return "failed", _with_error_kinds("no listing page could be fetched")
+        return "failed", _with_error_kinds(_shutdown_prefix(finish_reason) + "no listing page could be fetched")
     if items == 0:
-        return "failed", _with_error_kinds(
-            "no ads found on any listing page (site down, layout changed or needs a browser?)")
+        return "failed", _with_error_kinds(_shutdown_prefix(finish_reason) +
+                                           "no ads found on any listing page (site down, layout changed or "
+                                           "needs a browser?)")
     problems = []
-    if finish_reason != "finished":
+    if finish_reason == SHUTDOWN_REASON:
+        problems.append("stopped early (shutdown: SIGTERM or Ctrl-C)")
+    elif finish_reason != "finished":
         problems.append(f"stopped early ({finish_reason})")
-    if errors:
-        problems.append(_with_error_kinds(f"{errors} request errors"))
-    if parse_failures:
-        problems.append(f"{parse_failures} pages could not be parsed")
+    if errors.request:
+        problems.append(_with_error_kinds(f"{errors.request} request errors"))
+    if errors.parse:
+        problems.append(f"{errors.parse} pages could not be parsed")
+    if errors.storage:
+        problems.append(f"{errors.storage} observations could not be stored (database errors)")
     if stats.get("lagesbild/max_pages_reached"):
         problems.append("listing.max_pages reached")
-    if stats.get("lagesbild/store_errors"):
-        problems.append("some observations could not be stored")
+    if stats.get("lagesbild/links_dropped"):
+        problems.append(f"{stats['lagesbild/links_dropped']} links over listing.max_links_per_page not followed")
     if problems:
         return "partial", "; ".join(problems)
     return "complete", None
 
 
+SHUTDOWN_REASON = "shutdown"  # Scrapy's finish reason after SIGTERM or SIGINT
+
+
+def _shutdown_prefix(finish_reason: str | None) -> str:
+    return "stopped by shutdown before anything was found; " if finish_reason == SHUTDOWN_REASON else ""
+
+
 def count_errors(stats: dict) -> int:
-    """Request, spider and storage errors. A failed download counts even if it never reached the errback."""
-    request_errors = max(int(stats.get("lagesbild/request_errors", 0)), sum(error_breakdown(stats).values()))
-    return int(
-        request_errors
-        + stats.get("spider_exceptions/count", 0)
-        + stats.get("lagesbild/store_errors", 0)
-    )
+    """Request errors: downloads that failed for good. A failed download counts even if it never reached the
+    errback. Parse and storage errors are counted apart (ErrorCounts), and named apart in the run's note."""
+    return ErrorCounts.of(stats).request
 
 
 def scrapy_settings(site: SiteConfig, settings: Settings, store, run_id: int | None) -> dict:
@@ -207,6 +233,32 @@ def throwaway_key() -> tuple[StudyPeriod, SecretKey]:
     return StudyPeriod("dry-run", "dry-run", "", "active"), SecretKey(secrets.token_bytes(KEY_BYTES))
 
 
+class _CrawlerProcess(CrawlerProcess):
+    """Scrapy's process, which on SIGTERM or Ctrl-C also cuts every backoff wait short.
+
+    Scrapy closes the spiders gracefully, but requests queued behind a site's backoff delay (up to 60 s
+    each after 503s) would still be waited for: minutes, until a supervisor's SIGKILL turns the partial
+    run into a failed one. So the delays drop to zero and the queues are released at once.
+    """
+
+    def _signal_shutdown(self, signum, frame) -> None:
+        from twisted.internet import reactor
+
+        SHUTTING_DOWN.set()
+        super()._signal_shutdown(signum, frame)
+        reactor.callFromThread(self.cut_waits)
+
+    def cut_waits(self) -> None:
+        for crawler in list(self.crawlers):
+            downloader = getattr(crawler.engine, "downloader", None)
+            for slot in list(getattr(downloader, "slots", {}).values()):
+                slot.delay = 0.0
+                if slot.latercall is not None:
+                    slot.latercall.cancel()
+                    slot.latercall = None
+                downloader._process_queue(slot)
+
+
 @dataclass
 class _SiteCrawl:
     site: SiteConfig
@@ -289,7 +341,8 @@ def run_crawl_series(
     started = datetime.now(timezone.utc)
     period, secret = key or study_period_key(settings)
     anonymiser = Anonymiser(Tokeniser(secret), build_place_resolver(settings))
-    process = CrawlerProcess({
+    SHUTTING_DOWN.clear()
+    process = _CrawlerProcess({
         "LOG_ENABLED": True, "LOG_LEVEL": settings.log_level, "LOG_INSTALL_ROOT_HANDLER": False,
         "TELNETCONSOLE_ENABLED": False, "REMOTE_CONTROL_ENABLED": False,
     })
@@ -317,6 +370,8 @@ def run_crawl_series(
     def crawl_all():
         try:
             for observed_at in occasions:
+                if SHUTTING_DOWN.is_set():  # SIGTERM or Ctrl-C: no further occasion starts
+                    break
                 if before_occasion is not None:
                     before_occasion(observed_at)
                 crawls = crawl_occasion(observed_at)
@@ -331,8 +386,12 @@ def run_crawl_series(
         finally:
             from twisted.internet import reactor
 
-            if reactor.running:
+            from twisted.internet.error import ReactorNotRunning
+
+            try:  # after SIGTERM or Ctrl-C Scrapy stops the reactor itself, maybe first
                 reactor.stop()
+            except ReactorNotRunning:
+                pass
 
     process_errors: list = []
     from twisted.internet import reactor
@@ -412,7 +471,7 @@ def _connect(crawler, crawl: _SiteCrawl, store, progress: ProgressCallback | Non
             pages=int(stats.get("response_received_count", 0)),
             items=ad_items(stats),
             errors=count_errors(stats),
-            parse_failures=int(stats.get("lagesbild/parse_failures", 0)),
+            parse_failures=ErrorCounts.of(stats).parse,
             listing_pages=int(stats.get("lagesbild/listing_pages", 0)),
             finish_reason=reason, note=note, observations=tuple(crawl.items), demand=tuple(crawl.demand),
         )

@@ -14,7 +14,7 @@ from scrapy.http import Response
 from config.sites import BrowserAction, ClickAction, PageType, ScrollAction, ScrollUntilAction, SiteConfig, WaitAction
 from crawler.anonymiser import Anonymiser
 from parsers.demand import REQUEST, classify_ad, parse_review_page, review_links, section_links
-from parsers.pages import ParseError
+from parsers.pages import ParseError, shared_documents
 from parsers.registry import parser_for
 
 logger = logging.getLogger(__name__)
@@ -178,21 +178,27 @@ class SiteSpider(scrapy.Spider):
         self.listing_pages_seen += 1
         stats.inc_value("lagesbild/listing_pages")
         self._check_scrolls(response)
-        page = self.parser.parse_listing(response.text, response.url, self.site)
+        # A limited check (`sites check`: max_detail_pages) looks at offers only: no sections, no reviews.
+        checking = self.max_detail_pages is not None
+        with shared_documents():  # one parse of the page for all its links
+            page = self.parser.parse_listing(response.text, response.url, self.site)
+            reviews = () if checking else review_links(response.text, response.url, self.site)
+            sections = [] if checking else section_links(response.text, response.url, self.site)
         context = page.region_context or region_context
         stats.inc_value("lagesbild/detail_links", len(page.detail_urls))
+        if page.links_dropped:
+            stats.inc_value("lagesbild/links_dropped", page.links_dropped)
+            logger.warning("%s: a listing page had %d links over listing.max_links_per_page=%d; not followed",
+                           self.site.name, page.links_dropped, self.site.listing.max_links_per_page)
         for url in page.detail_urls:
             if self.max_detail_pages is not None and self.detail_requests >= self.max_detail_pages:
                 break
             self.detail_requests += 1
             yield self._detail_request(url, context, section_class)
-        # A limited check (`sites check`: max_detail_pages) looks at offers only: no sections, no reviews.
-        checking = self.max_detail_pages is not None
-        for url in () if checking else review_links(response.text, response.url, self.site):
+        for url in reviews:
             yield self._review_request(url)
         if self.max_detail_pages is not None and self.detail_requests >= self.max_detail_pages:
             return
-        sections = [] if checking else section_links(response.text, response.url, self.site)
         following = [*page.region_urls, *page.next_urls, *(url for url, _ in sections)]
         if following and self.listing_pages_seen >= self.site.listing.max_pages:
             stats.set_value("lagesbild/max_pages_reached", 1)

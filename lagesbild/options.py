@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 from datetime import date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
@@ -38,11 +39,17 @@ def window_options(command):
     return click.option("--from", "since", type=click.DateTime(["%Y-%m-%d"]), help="First day (YYYY-MM-DD).")(checked)
 
 
-def level_option(default: str):
-    return click.option("--level", type=click.Choice(LEVELS), default=default, show_default=True, help="Regional level.")
-
-
+level_option = functools.partial(click.option, "--level", type=click.Choice(LEVELS), show_default=True,
+                                 help="Regional level.")  # level_option(default="kommun")
 period_option = click.option("--period", type=click.Choice(PERIODS), default="month", show_default=True, help="Time period.")
+output_option = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+                             callback=lambda _c, _p, path: _existing_folder(path), help="File to write (in an existing folder).")
+
+
+def _existing_folder(path: Path) -> Path:  # -o: a typo never creates folders anywhere
+    if path.parent.is_dir():
+        return path
+    raise click.BadParameter(f"the folder {path.parent} does not exist; create it first", param_hint="-o")
 
 
 def parse_as_of(text: str, option: str) -> datetime:

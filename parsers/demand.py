@@ -19,7 +19,7 @@ from bs4 import BeautifulSoup
 from config.demand_lexicon import DemandLexicon, load_demand_lexicon
 from config.sites import SiteConfig
 from parsers.dates import parse_swedish_date
-from parsers.pages import Document, ParseError, selector_text
+from parsers.pages import Document, ParseError, document, selector_text
 
 OFFER = "offer"
 REQUEST = "request"
@@ -158,10 +158,13 @@ def section_links(html: str, url: str, site: SiteConfig) -> list[tuple[str, str]
     """(url, class) of the configured sections linked from a listing page."""
     if not site.sections:
         return []
-    doc = Document(html, url)
-    return [(link, section.ad_class) for section in site.sections for link in doc.links(section.links)]
+    doc = document(html, url)
+    cap = site.listing.max_links_per_page
+    return [(link, section.ad_class) for section in site.sections for link in doc.links(section.links, cap)]
 
 
 def review_links(html: str, url: str, site: SiteConfig) -> tuple[str, ...]:
     """Links from a listing page to the site's review list pages."""
-    return Document(html, url).links(site.reviews.links) if site.reviews is not None else ()
+    if site.reviews is None:
+        return ()
+    return document(html, url).links(site.reviews.links, site.listing.max_links_per_page)

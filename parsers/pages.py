@@ -4,6 +4,8 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from functools import cached_property
 from urllib.parse import urljoin, urlsplit
@@ -76,18 +78,31 @@ class Document:
     def tree(self) -> lxml.html.HtmlElement:
         return lxml.html.fromstring(self.html or "<html></html>")
 
-    def links(self, css: str | None) -> tuple[str, ...]:
+    def links(self, css: str | None, limit: int | None = None) -> tuple[str, ...]:
+        """Distinct absolute http(s) links of the matching elements, in page order; at most `limit`."""
+        return self.capped_links(css, limit)[0]
+
+    def capped_links(self, css: str | None, limit: int | None = None) -> tuple[tuple[str, ...], int]:
+        """The distinct links (at most `limit`, the first ones) and how many more distinct links were dropped.
+
+        De-duplication keeps a dict (insertion-ordered), so a page of 200,000 links parses in linear time.
+        """
         if not css:
-            return ()
-        found: list[str] = []
+            return (), 0
+        found: dict[str, None] = {}
+        dropped: set[str] = set()
         for element in self.soup.select(css):
             href = element.get("href")
             if not isinstance(href, str):
                 continue
             absolute = urljoin(self.url, href.strip()).split("#", 1)[0]
-            if urlsplit(absolute).scheme in {"http", "https"} and absolute not in found:
-                found.append(absolute)
-        return tuple(found)
+            if absolute in found or urlsplit(absolute).scheme not in {"http", "https"}:
+                continue
+            if limit is not None and len(found) >= limit:
+                dropped.add(absolute)
+            else:
+                found[absolute] = None
+        return tuple(found), len(dropped)
 
     def text_of(self, css: str | None) -> str | None:
         if not css:
@@ -153,16 +168,50 @@ def _base64_text(value: str) -> str | None:
         return None
 
 
+_shared_documents: dict[tuple[int, str], tuple[str, Document]] | None = None
+
+
+@contextmanager
+def shared_documents() -> Iterator[None]:
+    """Within the block, `document()` parses each page once: the spider reads a listing page's ad, review and
+    section links from one parse (a hostile page of 200,000 links costs one parse, not three)."""
+    global _shared_documents
+    previous, _shared_documents = _shared_documents, {}
+    try:
+        yield
+    finally:
+        _shared_documents = previous
+
+
+def document(html: str, url: str) -> Document:
+    """A Document of the page; the same one for the same page inside `shared_documents()`."""
+    if _shared_documents is None:
+        return Document(html, url)
+    key = (id(html), url)
+    hit = _shared_documents.get(key)
+    if hit is None or hit[0] is not html:
+        hit = _shared_documents[key] = (html, Document(html, url))
+    return hit[1]
+
+
 def parse_listing(html: str, url: str, site: SiteConfig) -> ListingPage:
-    """Links on one listing page: region pages, ad detail pages and the next page."""
-    doc = Document(html, url)
+    """Links on one listing page: region pages, ad detail pages and the next page.
+
+    At most `listing.max_links_per_page` distinct links of each kind are kept (the first ones on the
+    page); `links_dropped` counts the rest, which the crawl reports in the run's note.
+    """
+    doc = document(html, url)
     listing = site.listing
+    cap = listing.max_links_per_page
+    region_urls, dropped_regions = doc.capped_links(listing.region_links, cap)
+    detail_urls, dropped_details = doc.capped_links(listing.detail_links, cap)
     return ListingPage(
         url=url,
-        region_urls=doc.links(listing.region_links),
-        detail_urls=doc.links(listing.detail_links),
-        next_urls=doc.links(listing.next_page),
+        region_urls=region_urls,
+        detail_urls=detail_urls,
+        next_urls=doc.links(listing.next_page, cap),
         region_context=doc.text_of(listing.region_context),
+        links_dropped=dropped_regions + dropped_details,
     )
 
 

@@ -17,6 +17,7 @@ class ListingPage:
     detail_urls: tuple[str, ...] = ()
     next_urls: tuple[str, ...] = ()
     region_context: str | None = None
+    links_dropped: int = 0  # distinct region and detail links over listing.max_links_per_page, not followed
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,14 @@ from web.source import runs_context
 
 def write_protected_file(table: PublishedTable, geography: Geography, store, path: Path, fmt: str = "csv", *,
                          excel: bool = False, who: Principal | None = None, channel: str = "cli",
-                         detail: str = "") -> int:
-    """Write `table` to `path` (a reader never sees half a file); log it for `who` when given. Returns the rows."""
+                         detail: str = "", create_folder: bool = True) -> int:
+    """Write `table` to `path` (a reader never sees half a file); log it for `who` when given. Returns the rows.
+
+    The folder is created when missing (the data folder's exports/), unless `create_folder` is False (a path a
+    user typed: the command line requires its folder to exist)."""
     context = runs_context(store, table.period, {row.period for row in table.rows}, excel=excel)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if create_folder:
+        path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(handle)
     try:

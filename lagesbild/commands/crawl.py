@@ -10,7 +10,7 @@ from config import clock
 from config.settings import load_settings
 from config.sites import get_site, load_sites
 from crawler.runner import run_crawls
-from lagesbild.options import console, open_settings_store, parse_as_of
+from lagesbild.options import console, err_console, open_settings_store, parse_as_of
 from lagesbild.terminal import CrawlProgress, status_markup
 from scheduler.alerts import review_and_alert  # health checks: suspect runs are marked, failures alerted
 from scheduler.health import describe
@@ -45,5 +45,6 @@ def crawl_command(site_names: tuple[str, ...], all_sites: bool, as_of: str | Non
         table.add_row(o.site, str(o.run_id), status_markup(review.status if review else o.status), str(o.pages),
                       str(o.items), str(o.errors), str(o.parse_failures), "; ".join(filter(None, (o.note, checks))))
     console.print(table)
+    if any(o.finish_reason == "shutdown" for o in outcomes): err_console.print("stopped by SIGTERM or Ctrl-C: the runs above ended early")  # noqa: E701,E501
     if any(o.status == "failed" for o in outcomes):
         sys.exit(1)

@@ -8,6 +8,7 @@ import click
 from analysis.counts import LEVELS
 from config.settings import load_settings, load_settings_geography
 from crawler.browser import find_chromium, launch_options
+from lagesbild.options import output_option
 from store import open_store
 from web.auth import log_event, operator
 from web.navigation import NotFound
@@ -23,7 +24,7 @@ from web.source import PublishedSource
 @click.option("--period", required=True, help="The period: 2026-Q3, 2026-11, 2026-W47 or 2026.")
 @click.option("--format", "fmt", type=click.Choice(["html", "pdf"]), default="pdf", show_default=True,
               help="Output format.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="File to write.")
+@output_option
 def report_command(level: str, region: str | None, period: str, fmt: str, output: Path) -> None:
     """Write a lägesbild: headline numbers and change, charts, tables down to kommun, quality notes, methods.
 
@@ -39,7 +40,6 @@ def report_command(level: str, region: str | None, period: str, fmt: str, output
         except NotFound as exc:
             raise click.UsageError(str(exc)) from None
         html = render_report(data, settings)
-        output.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "html":
             output.write_text(html, encoding="utf-8")
         else:

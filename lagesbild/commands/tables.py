@@ -12,7 +12,7 @@ from analysis.disclosure import PublishedTable
 from analysis.queries import load_coverage, load_published
 from config.geo import Geography
 from config.settings import Settings, load_settings, load_settings_geography
-from lagesbild.options import console, day, level_option, open_settings_store, period_option, window_options
+from lagesbild.options import console, day, output_option, level_option, open_settings_store, period_option, window_options
 from lagesbild.terminal import print_coverage, published_table
 from web.auth import operator
 from web.exports import FORMATS, UnsupportedExport
@@ -26,7 +26,7 @@ def protected_counts(settings: Settings, store, level: str, period: str, since, 
 
 
 @click.command("counts")
-@level_option("polisregion")
+@level_option(default="polisregion")
 @period_option
 @window_options
 @click.option("--all-regions", is_flag=True, help="Also show regions with only zeros.")
@@ -49,12 +49,12 @@ def counts_command(level: str, period: str, since, until, all_regions: bool) -> 
 
 
 @click.command("export")
-@level_option("kommun")
+@level_option(default="kommun")
 @period_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True,
               help="csv, xlsx, json, kolada (Kolada-shaped JSON) or jsonstat (JSON-stat2 as SCB's PxWebApi).")
 @click.option("--excel", is_flag=True, help="CSV for Swedish Excel: UTF-8 BOM, ';' and decimal commas.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="File to write.")
+@output_option
 @click.option("--demand", is_flag=True, help="The demand side instead: efterfrågeannonser, recensioner, unika recensenter.")
 @window_options
 def export_command(level: str, period: str, fmt: str, excel: bool, output: Path, since, until, demand: bool = False) -> None:
@@ -75,7 +75,7 @@ def export_command(level: str, period: str, fmt: str, excel: bool, output: Path,
         table = protected_counts(settings, store, level, period, since, until)
     window = "".join(f" {name}={day:%Y-%m-%d}" for name, day in (("från", since), ("till", until)) if day)
     try:
-        rows = write_protected_file(table, geography, store, output, fmt, excel=excel, who=operator(),
+        rows = write_protected_file(table, geography, store, output, fmt, excel=excel, who=operator(), create_folder=False,
                                     detail=f"{fmt}{' excel' if excel else ''} {level} {period}{window}")
     except UnsupportedExport as exc:
         raise click.UsageError(str(exc)) from None

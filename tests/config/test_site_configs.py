@@ -78,6 +78,17 @@ BROKEN = [
     ("bad url", GOOD.replace("${LAGESBILD_SANDBOX_URL:-http://127.0.0.1:8765}", "ftp://x"), "start_urls"),
     ("bad yaml", GOOD.replace("listing:", "listing: ["), "line "),
     ("not a mapping", "- just\n- a list\n", "(top level)"),
+    # Selectors, regexes and parser modules are checked when the config loads, not on the first page.
+    ("bad link css", GOOD.replace('"article.ad-card a.ad-link"', '"article.ad-card a[href"'), "listing.detail_links"),
+    ("bad field css", GOOD.replace('phone: "dd.phone"', 'phone: "dd..phone"'), "detail.phone.css"),
+    ("bad xpath", GOOD.replace('phone: "dd.phone"', 'phone: {xpath: "//dd[@class="}'), "detail.phone.xpath"),
+    ("bad review css", GOOD.replace("  container:", '  container: "li[" #'), "reviews.container"),
+    ("bad section css", GOOD.replace('links: "nav.sections a.section-soker"', 'links: "a:nosuch"'),
+     "sections.0.links"),
+    ("bad max links", GOOD.replace("  max_pages: 200", "  max_pages: 200\n  max_links_per_page: 0"),
+     "listing.max_links_per_page"),
+    ("missing parser", GOOD + "parser: parsers.sites.nosuch\n", "parser: module 'parsers.sites.nosuch' not found"),
+    ("parser elsewhere", GOOD + "parser: os.path\n", "parser: must be a module under parsers.sites"),
 ]
 
 
@@ -88,6 +99,29 @@ def test_broken_config_names_file_and_field(tmp_path, case, text, field):
     with pytest.raises(ConfigError) as caught:
         load_site(path)
     assert str(path) in str(caught.value) and field in str(caught.value)
+
+
+def test_a_file_that_is_not_utf8_is_a_config_error_naming_it(tmp_path):
+    path = tmp_path / "nattsida.yaml"
+    path.write_bytes(GOOD.replace("display_name: Nattsidan", "display_name: Nattsidan \u00e4").encode("latin-1"))
+    with pytest.raises(ConfigError) as caught:
+        load_site(path)
+    assert str(caught.value) == f"{path}: line 2: not UTF-8 text (byte 0xe4); save the file as UTF-8"
+
+
+@pytest.mark.parametrize("command", [("sites", "list"), ("sites", "check", "nattsida")])
+def test_sites_commands_refuse_a_bad_selector_or_encoding_in_one_line(tmp_path, command):
+    sites = tmp_path / "sites"
+    sites.mkdir()
+    (sites / "nattsida.yaml").write_text(GOOD.replace('phone: "dd.phone"', 'phone: "dd..phone"'), encoding="utf-8")
+    (sites / "zzz.yaml").write_bytes("display_name: S\u00e5\n".encode("latin-1"))
+    for broken, field in (("nattsida.yaml", "detail.phone.css: CSS selector 'dd..phone' is not valid"),
+                          ("zzz.yaml", "line 1: not UTF-8 text")):
+        result = run_cli(*command, home=tmp_path, sites_dir=str(sites))
+        assert result.returncode == 2, result.stdout + result.stderr
+        [line] = result.stderr.strip().splitlines()
+        assert broken in line and field in line and "Traceback" not in result.stdout
+        (sites / broken).unlink()
 
 
 def test_name_must_match_file(tmp_path):
