@@ -81,19 +81,14 @@ class TextReader:
             return self._parse_part(key, trace)
         steps = ["split into parts: " + " | ".join(f"'{p}'" for p in parts)]
         segments: list[Segment] | None = []
-        unknown: list[str] = []
         for part in parts:
             found = self._parse_part(part, steps)
             if found is None:
                 steps.append(f"no place name in '{part}'")
-                unknown.append(part)
-                continue
+                segments = None
+                break
             segments.extend(found)
-        if unknown and not _district_of_one_kommun(key, parts, unknown, segments):
-            segments = None
-        elif unknown:  # "Flemingsberg, Huddinge": an unknown district beside the one kommun the text names
-            steps.append(f"read {', '.join(repr(p) for p in unknown)} as a district of the kommun named with it")
-        return self._prefer_typo(key, segments or None, steps, trace, listed=True)
+        return self._prefer_typo(key, segments, steps, trace, listed=True)
 
     def _parse_part(self, part: str, trace: list[str]) -> list[Segment] | None:
         """One part between separators: a name (with filler words around it), several names, or a typo."""
@@ -309,14 +304,3 @@ class TextReader:
         seg.source = f"typo ({edits}) of {seg.source}"
         trace.append(f"typo: '{key}' read as '{seg.label}' ({edits})")
         return seg
-
-
-def _district_of_one_kommun(key: str, parts: list[str], unknown: list[str], segments: list[Segment]) -> bool:
-    """True for "District, Kommun" (or "Kommun, District"): two parts split by a comma, one naming exactly one
-    kommun, the other unknown but shaped like a district name (letters only, at most three words). A slash or
-    "och" lists alternatives instead, and a name nobody knows there is never guessed ("Stockholm/Xyzzyville")."""
-    places = [seg for seg in segments if seg.kind == "place"]
-    codes = {code for seg in places for code in seg.candidates}
-    return (len(parts) == 2 and len(unknown) == 1 and len(codes) == 1 and key.count(",") == 1
-            and not set(key) & set("/&|+;") and letters_only(unknown[0]) == unknown[0]
-            and len(unknown[0].split()) <= 3)

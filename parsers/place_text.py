@@ -98,22 +98,3 @@ def letters_only(text: str) -> str:
 def split_parts(text: str) -> list[str]:
     """The parts of a text between separators, without edge punctuation; empty parts left out."""
     return [p for p in (EDGE_PUNCTUATION.sub("", part) for part in _SEPARATOR.split(text)) if p]
-
-
-# Touring and multi-city texts: "Turnerar: Göteborg 12–14 nov, sedan Malmö", "Just nu i Solna, nästa vecka
-# Stockholm", "Uppsala (14–15 nov) → Stockholm". The words and dates around the cities carry no place; they
-# become separators, so the cities read as a list whose first is where the ad is now.
-_MONTHS = r"(?:jan|feb|mar|apr|maj|may|jun|jul|aug|sep|sept|okt|oct|nov|dec)[a-zåäö]*\.?"
-_TOURING = re.compile(
-    r"\b(?:turnerar|turnér(?:ar)?|turne|på turné|on tour|touring|tour|besöker|visiting|"
-    r"just nu(?: i)?|nu i|right now(?: in)?|now in|nästa vecka(?: i)?|next week(?: in)?|sedan|därefter|"
-    r"efter det|then|idag|i dag|today|imorgon|i morgon|tomorrow|från|from|till|to)\b"
-    r"|\b\d{1,2}(?:\s*[-–—]\s*\d{1,2})?\.?\s*" + _MONTHS + r"|\b\d{1,2}/\d{1,2}(?:\s*[-–—]\s*\d{1,2}/\d{1,2})?\b"
-    r"|→|->|=>|›|»|:")
-
-
-def touring_parts(key: str) -> str:
-    """`key` with touring words, dates and arrows turned into list separators; unchanged when it has none."""
-    if not _TOURING.search(key):
-        return key
-    return ", ".join(split_parts(_TOURING.sub(",", key)))

@@ -12,8 +12,7 @@ from typing import Iterable, Literal
 from config.geo import Geography, PlaceAlias
 from parsers.gazetteer import ALIAS, EVIDENCE_MIN, EVIDENCE_RATIO, KOMMUN, PLACE, USER, Gazetteer
 from parsers.place_reading import Segment, TextReader
-from parsers.place_text import (NATIONWIDE_PHRASES, UNRESTRICTED_CONTEXTS, exact_key, fold, lookup_key, split_parts,
-                               touring_parts)
+from parsers.place_text import NATIONWIDE_PHRASES, UNRESTRICTED_CONTEXTS, exact_key, fold, lookup_key, split_parts
 
 Status = Literal["resolved", "ambiguous", "unresolved"]
 Reason = Literal["none", "nationwide", "abroad", "ambiguous"]
@@ -98,10 +97,7 @@ class PlaceResolver:
             return _result((), UNRESOLVED, REASON_NATIONWIDE, "nationwide phrase", trace)
         context = self._context(context_key)
         trace.extend(context.trace)
-        listed = touring_parts(key)
-        if listed != key:
-            trace.append(f"touring words and dates read as a list: '{listed}'")
-        segments = self.reader.parse(listed, trace)
+        segments = self.reader.parse(key, trace)
         if segments is None:
             return _result((), UNRESOLVED, REASON_NONE, "no place name matched", trace)
         return self._combine(segments, context, trace)

@@ -490,22 +490,3 @@ def test_kommun_centre_beats_a_minor_area_of_that_name_elsewhere(resolver: Place
     _assert_resolved(resolver.resolve("Sjöbo centrum", context="Borås"), "1490")
     # An area with no kommun of its name is untouched.
     _assert_resolved(resolver.resolve("Sjöbo norra"), "1490")
-
-
-@pytest.mark.parametrize(
-    "text, codes",
-    [
-        ("Turnerar: Göteborg 12–14 nov, sedan Malmö", ("1480", "1280")),
-        ("Just nu i Solna, nästa vecka Stockholm", ("0184",)),  # Stockholm beside Solna reads as its area
-        ("Uppsala (14–15 nov) → Stockholm", ("0380", "0180")),
-        ("Falun/Borlänge", ("2080", "2081")),
-    ],
-)
-def test_touring_texts_read_as_a_list_whose_first_city_is_where_the_ad_is(resolver: PlaceResolver, text, codes):
-    result = resolver.resolve(text)
-    assert result.status == "resolved" and result.kommun_codes == codes and result.primary == codes[0]
-
-
-@pytest.mark.parametrize("text, code", [("Flemingsberg, Huddinge", "0126"), ("Nkpg", "0581"), ("Upps", "0380")])
-def test_a_kommun_with_an_unknown_district_and_common_abbreviations_resolve(resolver: PlaceResolver, text, code):
-    _assert_resolved(resolver.resolve(text), code)
