@@ -4,7 +4,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import string
 from pathlib import Path
 from typing import Annotated, Literal, Union
 
@@ -57,21 +56,13 @@ class _Strict(BaseModel):
 
 
 class FieldSpec(_Strict):
-    """Where one field sits on a page: a CSS or XPath selector, optionally an attribute and a regex.
-
-    `all`: every match, joined by a space (default: the first). `decode: base64`: the value (usually an
-    attribute) is base64 of the text. `template`: with named groups in `regex`, the value is the template
-    filled from them, e.g. regex `(?P<area>0\\d+)\\D+(?P<rest>\\d+)` and template `"{area}-{rest}"`.
-    """
+    """Where one field sits on a page: a CSS or XPath selector, optionally an attribute and a regex."""
 
     css: Annotated[str | None, AfterValidator(_check_css)] = None
     xpath: Annotated[str | None, AfterValidator(_check_xpath)] = None
     attr: str | None = None
     regex: str | None = None
     from_url: bool = False
-    all: bool = False
-    decode: Literal["base64"] | None = None
-    template: str | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> "FieldSpec":
@@ -83,22 +74,8 @@ class FieldSpec(_Strict):
                 compiled = re.compile(self.regex)
             except re.error as exc:
                 raise ValueError(f"regex does not compile: {exc}") from None
-            if compiled.groups > 1 and self.template is None:
-                raise ValueError("regex may have at most one capture group (or named groups and a template)")
-        return self
-
-    @model_validator(mode="after")
-    def _template_names_groups(self) -> "FieldSpec":
-        if self.template is None:
-            return self
-        groups = set(re.compile(self.regex).groupindex) if self.regex else set()
-        try:
-            used = {name for _, name, _, _ in string.Formatter().parse(self.template) if name is not None}
-        except ValueError as exc:
-            raise ValueError(f"template is not a format string: {exc}") from None
-        if not used or not used <= groups:
-            raise ValueError(f"template must use only named groups of regex; it uses {sorted(used)}, "
-                             f"regex has {sorted(groups)}")
+            if compiled.groups > 1:
+                raise ValueError("regex may have at most one capture group")
         return self
 
 

@@ -1,8 +1,6 @@
 """Config-driven page objects: listing and detail HTML to typed records, using a site's selectors."""
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -111,25 +109,18 @@ class Document:
         return _clean(soup_text(element, " ")) if element is not None else None
 
     def value(self, spec: FieldSpec, *, joined: bool = False) -> str | None:
-        """The field's value, or None when the selector matches nothing (see FieldSpec for the options)."""
+        """The field's value, or None when the selector matches nothing."""
         raw: str | None
         if spec.from_url:
             raw = self.url
         elif spec.css is not None:
-            elements = self.soup.select(spec.css) if spec.all else [self.soup.select_one(spec.css)]
-            raw = _joined(self._element_value(e, spec.attr, joined) for e in elements if e is not None)
+            element = self.soup.select_one(spec.css)
+            raw = self._element_value(element, spec.attr, joined) if element is not None else None
         else:
-            raw = self._xpath_value(spec, joined)
-        if raw is not None and spec.decode == "base64":
-            raw = _base64_text(raw)
+            raw = self._xpath_value(spec)
         if raw is not None and spec.regex is not None:
             match = re.search(spec.regex, raw)
-            if match is None:
-                raw = None
-            elif spec.template is not None:
-                raw = spec.template.format(**{k: v or "" for k, v in match.groupdict().items()})
-            else:
-                raw = match.group(1) if match.groups() else match.group(0)
+            raw = (match.group(1) if match.groups() else match.group(0)) if match else None
         return _clean(raw)
 
     @staticmethod
@@ -139,33 +130,16 @@ class Document:
             return " ".join(value) if isinstance(value, list) else value
         return soup_text(element, "" if joined else " ")
 
-    def _xpath_value(self, spec: FieldSpec, joined: bool) -> str | None:
+    def _xpath_value(self, spec: FieldSpec) -> str | None:
         results = self.tree.xpath(spec.xpath)
-        if isinstance(results, (str, float, bool)):  # concat(), normalize-space(), count(): one whole value
-            return str(results) if results != "" else None
-        values = []
-        for result in results if spec.all else results[:1]:
-            if isinstance(result, str):
-                values.append(str(result))
-            elif spec.attr:
-                values.append(result.get(spec.attr))
-            else:
-                values.append(lxml_text(result))
-        return _joined(values)
-
-
-def _joined(values) -> str | None:
-    """Several matches' values as one text (a space between), None when none has a value."""
-    present = [value for value in values if value]
-    return " ".join(present) if present else None
-
-
-def _base64_text(value: str) -> str | None:
-    """Text hidden as base64 in an attribute; None when it is not base64 of UTF-8 text."""
-    try:
-        return base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, ValueError):
-        return None
+        if not results:
+            return None
+        first = results[0]
+        if isinstance(first, str):
+            return str(first)
+        if spec.attr:
+            return first.get(spec.attr)
+        return lxml_text(first)
 
 
 _shared_documents: dict[tuple[int, str], tuple[str, Document]] | None = None
