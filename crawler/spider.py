@@ -232,8 +232,6 @@ class SiteSpider(scrapy.Spider):
                 continue
             for field in record.missing_fields:  # fill rates describe the offers
                 stats.inc_value(f"lagesbild/missing/{field}")
-            for warning in record.warnings:  # stored as nothing, counted here (e.g. an unreadable phone)
-                stats.inc_value(f"lagesbild/warnings/{warning}")
             yield self.anonymiser.observe(record, self.observed_at)
 
     def parse_reviews(self, response: Response):

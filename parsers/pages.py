@@ -14,8 +14,7 @@ from bs4 import BeautifulSoup, Tag
 from config.lexicons import load_lexicons
 from config.sites import FieldSpec, SiteConfig
 from parsers.dates import parse_swedish_date
-from parsers.phones import UNREADABLE, read_phone
-from parsers.visible import lxml_text, soup_text
+from parsers.phones import normalise_phone
 from parsers.prices import parse_price_per_hour
 from parsers.records import UNKNOWN_CATEGORY, AdRecord, DetailAds, ListingPage
 
@@ -106,7 +105,7 @@ class Document:
         if not css:
             return None
         element = self.soup.select_one(css)
-        return _clean(soup_text(element, " ")) if element is not None else None
+        return _clean(element.get_text(" ")) if element is not None else None
 
     def value(self, spec: FieldSpec, *, joined: bool = False) -> str | None:
         """The field's value, or None when the selector matches nothing."""
@@ -128,7 +127,7 @@ class Document:
         if attr:
             value = element.get(attr)
             return " ".join(value) if isinstance(value, list) else value
-        return soup_text(element, "" if joined else " ")
+        return element.get_text("" if joined else " ")
 
     def _xpath_value(self, spec: FieldSpec) -> str | None:
         results = self.tree.xpath(spec.xpath)
@@ -139,7 +138,7 @@ class Document:
             return str(first)
         if spec.attr:
             return first.get(spec.attr)
-        return lxml_text(first)
+        return first.text_content()
 
 
 _shared_documents: dict[tuple[int, str], tuple[str, Document]] | None = None
@@ -289,8 +288,8 @@ def _record(
         spec = getattr(detail, name)
         return doc.value(spec, joined=joined) if spec is not None else None
 
-    # Digits split over elements join without spaces; only a field holding exactly one number gives one.
-    phone, phone_problem = read_phone(optional("phone", joined=True))
+    phone_text = optional("phone", joined=True)
+    phone = normalise_phone(phone_text) or normalise_phone(optional("phone"))
     fields = {
         "profile_id": optional("profile_id"),
         "phone": phone,
@@ -311,7 +310,6 @@ def _record(
         title=optional("title"),
         text=optional("text"),
         missing_fields=missing,
-        warnings=(UNREADABLE,) if phone_problem == UNREADABLE else (),
         profile_name=optional("profile_name"),
         price_per_hour=parse_price_per_hour(optional("price")),  # a missing price is no missing field
     )

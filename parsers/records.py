@@ -39,7 +39,6 @@ class AdRecord:
     title: str | None = field(default=None, repr=False)
     text: str | None = field(default=None, repr=False)
     missing_fields: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = ()  # values the page had but that could not be read safely (e.g. phone_unreadable)
     profile_name: str | None = field(default=None, repr=False)  # the profile's display name, to mask it
     price_per_hour: int | None = None  # whole SEK per hour stated by the ad (parsers/prices.py), never its text
 
